@@ -1,0 +1,1 @@
+"""The project's common library: settings, database, auth, event bus, errors, GraphQL helpers."""

@@ -1,0 +1,72 @@
+"""Configuration from environment variables (pydantic-settings).
+
+Every variable is documented in the README's table. Embedded mode (the default)
+needs none of them: SQLite files under ``var/`` and the in-process bus.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUBGRAPH_NAMES: tuple[str, ...] = (
+    "users",
+    "menu",
+    "orders",
+    "delivery",
+    "payments",
+    "reviews",
+    "geo",
+    "notifications",
+)
+"""Every subgraph, in the order of their default ports (4001..4008)."""
+
+DEFAULT_PORTS: dict[str, int] = {name: 4001 + i for i, name in enumerate(SUBGRAPH_NAMES)}
+DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    """Process-wide settings shared by the router runner and every subgraph."""
+
+    model_config = SettingsConfigDict(env_prefix="PIZZA_", extra="ignore")
+
+    mode: str = Field(default="embedded", description="embedded or distributed")
+    data_dir: Path = Field(default=Path("var"), description="SQLite files in embedded mode")
+    database_url_template: str = Field(
+        default="",
+        description="e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/pizza_{name}; "
+        "empty means SQLite files in data_dir",
+    )
+    redis_url: str = Field(default="", description="Redis for the event bus; empty: in-process")
+    auth_secret: str = Field(default=DEV_AUTH_SECRET, description="HS256 token signing key")
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    host: str = "127.0.0.1"
+    router_port: int = 4000
+    subgraph_host: str = "127.0.0.1"
+    subgraph_base_port: int = 4001
+    load_demo_data: bool = True
+    subgraph_timeout_seconds: float = 10.0
+
+    def database_url(self, name: str) -> str:
+        """The SQLAlchemy async URL of one subgraph's own database."""
+        if self.database_url_template:
+            return self.database_url_template.format(name=name)
+        return f"sqlite+aiosqlite:///{self.data_dir / f'{name}.db'}"
+
+    def subgraph_port(self, name: str) -> int:
+        """The port a subgraph listens on (base port + its index)."""
+        return self.subgraph_base_port + SUBGRAPH_NAMES.index(name)
+
+    def subgraph_url(self, name: str) -> str:
+        """Where a subgraph's GraphQL endpoint is reached over HTTP."""
+        return f"http://{self.subgraph_host}:{self.subgraph_port(name)}/graphql"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()

@@ -1,0 +1,168 @@
+"""The ASGI app every subgraph is built with: same wiring, same endpoints.
+
+Enters: a subgraph's schema, loaders factory, event consumers and demo seed.
+Leaves: a FastAPI app serving ``POST/GET /graphql`` (Apollo Federation 2
+subgraph protocol: ``_service``, ``_entities``) and ``GET /health``; on start it
+migrates its own database, loads demo data once and registers its consumers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from fastapi import FastAPI, Request
+from graphql import GraphQLError
+from strawberry.fastapi import BaseContext, GraphQLRouter
+
+from shared.auth import Principal, principal_from_header
+from shared.bus import EventBus, InProcessBus, RedisStreamsBus
+from shared.db import Database
+from shared.errors import DomainError
+from shared.gql_errors import CodedErrors
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+_embedded_bus: InProcessBus | None = None
+
+
+def embedded_bus() -> InProcessBus:
+    """The one in-process bus every subgraph of this process shares."""
+    global _embedded_bus
+    if _embedded_bus is None:
+        _embedded_bus = InProcessBus()
+    return _embedded_bus
+
+
+def reset_embedded_bus() -> None:
+    """Forget the shared in-process bus (tests start a fresh stack each time)."""
+    global _embedded_bus
+    _embedded_bus = None
+
+
+@dataclass
+class SubgraphRuntime:
+    """What a running subgraph holds: its settings, database and bus."""
+
+    name: str
+    settings: Settings
+    db: Database
+    bus: EventBus
+    owns_bus: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls, name: str, *, settings: Settings | None = None, bus: EventBus | None = None
+    ) -> SubgraphRuntime:
+        """Build the runtime of subgraph ``name`` from settings."""
+        settings = settings or get_settings()
+        migrations = Path(__file__).resolve().parent.parent / "subgraphs" / name / "migrations"
+        db = Database(url=settings.database_url(name), migrations_dir=migrations)
+        owns_bus = False
+        if bus is None:
+            if settings.redis_url:
+                bus, owns_bus = RedisStreamsBus(settings.redis_url), True
+            else:
+                bus = embedded_bus()
+        return cls(name=name, settings=settings, db=db, bus=bus, owns_bus=owns_bus)
+
+
+class SubgraphContext(BaseContext):
+    """Per-request context: the runtime, the caller and the request's DataLoaders."""
+
+    def __init__(self, runtime: SubgraphRuntime, authorization: str | None, loaders: Any):
+        super().__init__()
+        self.runtime = runtime
+        self.authorization = authorization
+        self.loaders = loaders
+
+    @cached_property
+    def principal(self) -> Principal | None:
+        """The verified caller, None when anonymous; raises UNAUTHENTICATED for a bad token."""
+        return principal_from_header(self.authorization, settings=self.runtime.settings)
+
+    @property
+    def db(self) -> Database:
+        """This subgraph's own database."""
+        return self.runtime.db
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    """Federation 2 schema that logs only unexpected errors (domain errors are answers)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [
+            e
+            for e in errors
+            if not isinstance(e.original_error, DomainError) and e.original_error is not None
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def create_schema(
+    *,
+    query: type,
+    mutation: type | None = None,
+    subscription: type | None = None,
+    types: tuple[type, ...] = (),
+) -> SubgraphSchema:
+    """A Federation 2 schema with the project's error handling."""
+    return SubgraphSchema(
+        subscription=subscription,
+        query=query,
+        mutation=mutation,
+        types=types,
+        extensions=[CodedErrors],
+        federation_version="2.11",
+    )
+
+
+def create_subgraph_app(
+    *,
+    runtime: SubgraphRuntime,
+    schema: SubgraphSchema,
+    make_loaders: Callable[[SubgraphRuntime], Any],
+    register_consumers: Callable[[SubgraphRuntime], None] | None = None,
+    seed: Callable[[SubgraphRuntime], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The FastAPI app of one subgraph."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.db.migrate()
+        if seed is not None and runtime.settings.load_demo_data:
+            await seed(runtime)
+        if register_consumers is not None:
+            register_consumers(runtime)
+        await runtime.bus.start()
+        log.info("subgraph %s ready", runtime.name)
+        try:
+            yield
+        finally:
+            if runtime.owns_bus:
+                await runtime.bus.stop()
+            await runtime.db.dispose()
+
+    async def get_context(request: Request) -> SubgraphContext:
+        return SubgraphContext(runtime, request.headers.get("authorization"), make_loaders(runtime))
+
+    app = FastAPI(title=f"pizza {runtime.name} subgraph", lifespan=lifespan)
+    app.include_router(
+        GraphQLRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql"
+    )
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "subgraph": runtime.name}
+
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,72 @@
+"""Service-to-service GraphQL calls (e.g. orders asking menu to price lines).
+
+Enters: a subgraph name, an operation and variables. Leaves: the ``data`` dict,
+or a :class:`DomainError` carrying the remote error's message, code and field,
+so a rule broken in menu reaches the client of orders unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+from shared.errors import DomainError
+from shared.settings import Settings
+
+_clients: dict[int, httpx.AsyncClient] = {}
+
+
+class SubgraphUnavailable(DomainError):
+    """Another subgraph could not be reached or answered garbage."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+def _client() -> httpx.AsyncClient:
+    import asyncio
+
+    loop_id = id(asyncio.get_running_loop())
+    client = _clients.get(loop_id)
+    if client is None:
+        client = _clients[loop_id] = httpx.AsyncClient(
+            limits=httpx.Limits(max_keepalive_connections=20), timeout=10.0
+        )
+    return client
+
+
+async def call_subgraph(
+    *,
+    settings: Settings,
+    name: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    authorization: str | None = None,
+) -> dict[str, Any]:
+    """Run ``query`` on subgraph ``name``; raise the first remote error as a DomainError."""
+    headers = {"content-type": "application/json"}
+    if authorization:
+        headers["authorization"] = authorization
+    try:
+        response = await _client().post(
+            settings.subgraph_url(name),
+            content=orjson.dumps({"query": query, "variables": variables or {}}),
+            headers=headers,
+            timeout=settings.subgraph_timeout_seconds,
+        )
+        body = orjson.loads(response.content)
+    except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+        raise SubgraphUnavailable(f"The {name} service is unavailable; try again shortly.") from exc
+    errors = body.get("errors")
+    if errors:
+        first = errors[0]
+        ext = first.get("extensions") or {}
+        raise DomainError(
+            first.get("message", "error"),
+            code=ext.get("code", "BAD_USER_INPUT"),
+            field=ext.get("field"),
+        )
+    if not isinstance(body.get("data"), dict):
+        raise SubgraphUnavailable(f"The {name} service answered without data.")
+    return body["data"]

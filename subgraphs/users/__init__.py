@@ -1,0 +1,1 @@
+"""users subgraph: accounts, roles, sign-in tokens and saved addresses. Owns ``User``."""

@@ -1,0 +1,74 @@
+"""Fixtures shared by every test: subgraphs in-process over their ASGI app.
+
+``start_subgraph("menu")`` runs a subgraph's lifespan (migrations, demo data,
+consumers) on a fresh SQLite file under ``tmp_path`` and a fresh in-process bus,
+and returns an ``httpx.AsyncClient`` speaking to its ``/graphql``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from shared.auth import issue_access_token
+from shared.bus import InProcessBus
+from shared.settings import Settings
+from shared.subgraph import SubgraphRuntime
+from subgraphs import create_app
+
+StartSubgraph = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:  # noqa: ANN001
+    """Embedded-mode settings writing under this test's temporary directory."""
+    return Settings(data_dir=tmp_path)
+
+
+@pytest.fixture
+def bus() -> InProcessBus:
+    """A fresh in-process bus for this test."""
+    return InProcessBus()
+
+
+@pytest.fixture
+async def start_subgraph(settings: Settings, bus: InProcessBus) -> AsyncIterator[StartSubgraph]:
+    """Start subgraphs in-process; all are stopped when the test ends."""
+    async with AsyncExitStack() as stack:
+
+        async def start(name: str, *, load_demo_data: bool = True) -> httpx.AsyncClient:
+            runtime = SubgraphRuntime.create(
+                name, settings=settings.model_copy(update={"load_demo_data": load_demo_data}), bus=bus
+            )
+            app = create_app(name, runtime)
+            manager = await stack.enter_async_context(LifespanManager(app))
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app), base_url=f"http://{name}"
+            )
+            await stack.enter_async_context(client)
+            client.runtime = runtime  # type: ignore[attr-defined]
+            return client
+
+        yield start
+        await bus.stop()
+
+
+def bearer(settings: Settings, user_id: str, *roles: str, store_id: str | None = None) -> dict[str, str]:
+    """An Authorization header for ``user_id`` with ``roles``."""
+    token = issue_access_token(
+        settings=settings, user_id=user_id, roles=list(roles or ("CUSTOMER",)), store_id=store_id
+    )
+    return {"authorization": f"Bearer {token}"}
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """POST one operation and return the JSON body."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)
+    return response.json()
