@@ -7,6 +7,7 @@ so a rule broken in menu reaches the client of orders unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -39,18 +40,27 @@ def _client() -> httpx.AsyncClient:
 async def call_subgraph(
     *,
     settings: Settings,
+    peers: Mapping[str, httpx.AsyncClient] | None = None,
     name: str,
     query: str,
     variables: dict[str, Any] | None = None,
     authorization: str | None = None,
 ) -> dict[str, Any]:
-    """Run ``query`` on subgraph ``name``; raise the first remote error as a DomainError."""
+    """Run ``query`` on subgraph ``name``; raise the first remote error as a DomainError.
+
+    ``peers`` maps subgraph names to clients already bound to them (tests pass
+    in-process ASGI clients); otherwise the subgraph's URL from settings is used.
+    """
     headers = {"content-type": "application/json"}
     if authorization:
         headers["authorization"] = authorization
     try:
-        response = await _client().post(
-            settings.subgraph_url(name),
+        peer = (peers or {}).get(name)
+        client, url = (
+            (peer, "/graphql") if peer is not None else (_client(), settings.subgraph_url(name))
+        )
+        response = await client.post(
+            url,
             content=orjson.dumps({"query": query, "variables": variables or {}}),
             headers=headers,
             timeout=settings.subgraph_timeout_seconds,

@@ -2,7 +2,9 @@
 
 ``start_subgraph("menu")`` runs a subgraph's lifespan (migrations, demo data,
 consumers) on a fresh SQLite file under ``tmp_path`` and a fresh in-process bus,
-and returns an ``httpx.AsyncClient`` speaking to its ``/graphql``.
+and returns an ``httpx.AsyncClient`` speaking to its ``/graphql``. Subgraphs
+started in one test reach each other through ``runtime.extras["peers"]``
+(pass it to ``shared.subgraph_client.call_subgraph(peers=...)``).
 """
 
 from __future__ import annotations
@@ -39,12 +41,16 @@ def bus() -> InProcessBus:
 @pytest.fixture
 async def start_subgraph(settings: Settings, bus: InProcessBus) -> AsyncIterator[StartSubgraph]:
     """Start subgraphs in-process; all are stopped when the test ends."""
+    peers: dict[str, httpx.AsyncClient] = {}
     async with AsyncExitStack() as stack:
 
         async def start(name: str, *, load_demo_data: bool = True) -> httpx.AsyncClient:
             runtime = SubgraphRuntime.create(
-                name, settings=settings.model_copy(update={"load_demo_data": load_demo_data}), bus=bus
+                name,
+                settings=settings.model_copy(update={"load_demo_data": load_demo_data}),
+                bus=bus,
             )
+            runtime.extras["peers"] = peers
             app = create_app(name, runtime)
             manager = await stack.enter_async_context(LifespanManager(app))
             client = httpx.AsyncClient(
@@ -52,13 +58,16 @@ async def start_subgraph(settings: Settings, bus: InProcessBus) -> AsyncIterator
             )
             await stack.enter_async_context(client)
             client.runtime = runtime  # type: ignore[attr-defined]
+            peers[name] = client
             return client
 
         yield start
         await bus.stop()
 
 
-def bearer(settings: Settings, user_id: str, *roles: str, store_id: str | None = None) -> dict[str, str]:
+def bearer(
+    settings: Settings, user_id: str, *roles: str, store_id: str | None = None
+) -> dict[str, str]:
     """An Authorization header for ``user_id`` with ``roles``."""
     token = issue_access_token(
         settings=settings, user_id=user_id, roles=list(roles or ("CUSTOMER",)), store_id=store_id
@@ -70,5 +79,7 @@ async def gql(
     client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
 ) -> dict[str, Any]:
     """POST one operation and return the JSON body."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, **kwargs
+    )
     return response.json()
