@@ -23,7 +23,6 @@ from shared.ids import new_id
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Event"], Awaitable[None]]
-STREAM_PREFIX = "pizza:events:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +155,11 @@ class InProcessBus:
 class RedisStreamsBus:
     """Redis Streams: one stream per event type, one consumer group per subscriber."""
 
-    def __init__(self, url: str, *, consumer: str | None = None) -> None:
+    def __init__(self, url: str, *, namespace: str = "pizza", consumer: str | None = None) -> None:
         import redis.asyncio as redis
 
         self._redis = redis.Redis.from_url(url)
+        self._prefix = f"{namespace}:events:"
         self._consumer = consumer or new_id("consumer")
         self._subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -168,7 +168,7 @@ class RedisStreamsBus:
         self._subscriptions.append(Subscription(group, frozenset(types), handler))
 
     async def publish(self, event: Event) -> None:
-        await self._redis.xadd(STREAM_PREFIX + event.type, {"event": event.to_json()})
+        await self._redis.xadd(self._prefix + event.type, {"event": event.to_json()})
 
     async def start(self) -> None:
         from redis.exceptions import ResponseError
@@ -177,7 +177,7 @@ class RedisStreamsBus:
             for event_type in sub.types:
                 try:
                     await self._redis.xgroup_create(
-                        STREAM_PREFIX + event_type, sub.group, id="0", mkstream=True
+                        self._prefix + event_type, sub.group, id="0", mkstream=True
                     )
                 except ResponseError as exc:  # BUSYGROUP: the group exists already
                     if "BUSYGROUP" not in str(exc):
@@ -185,8 +185,8 @@ class RedisStreamsBus:
             self._tasks.append(asyncio.create_task(self._consume(sub), name=f"bus-{sub.group}"))
 
     async def _consume(self, sub: Subscription) -> None:
-        streams = {STREAM_PREFIX + t: ">" for t in sub.types}
-        pending = {STREAM_PREFIX + t: "0" for t in sub.types}
+        streams = {self._prefix + t: ">" for t in sub.types}
+        pending = {self._prefix + t: "0" for t in sub.types}
         while True:
             try:
                 # First what this consumer left unacknowledged, then new entries.

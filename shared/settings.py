@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         "empty means SQLite files in data_dir",
     )
     redis_url: str = Field(default="", description="Redis for the event bus; empty: in-process")
+    bus_namespace: str = Field(default="pizza", description="Prefix of the bus's Redis keys")
     auth_secret: str = Field(default=DEV_AUTH_SECRET, description="HS256 token signing key")
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     router_port: int = 4000
     subgraph_host: str = "127.0.0.1"
     subgraph_base_port: int = 4001
+    subgraph_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON map overriding where subgraphs are reached, e.g. {"menu": "http://menu:4002/graphql"}',
+    )
     load_demo_data: bool = True
     subgraph_timeout_seconds: float = 10.0
 
@@ -63,6 +68,8 @@ class Settings(BaseSettings):
 
     def subgraph_url(self, name: str) -> str:
         """Where a subgraph's GraphQL endpoint is reached over HTTP."""
+        if name in self.subgraph_urls:
+            return self.subgraph_urls[name]
         return f"http://{self.subgraph_host}:{self.subgraph_port(name)}/graphql"
 
 

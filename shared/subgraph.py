@@ -69,7 +69,8 @@ class SubgraphRuntime:
         owns_bus = False
         if bus is None:
             if settings.redis_url:
-                bus, owns_bus = RedisStreamsBus(settings.redis_url), True
+                bus = RedisStreamsBus(settings.redis_url, namespace=settings.bus_namespace)
+                owns_bus = True
             else:
                 bus = embedded_bus()
         return cls(name=name, settings=settings, db=db, bus=bus, owns_bus=owns_bus)

@@ -1,0 +1,53 @@
+# The two commands: `make run` (embedded supergraph on :4000) and `make test`.
+# Everything else is listed by `make help`.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JS_STAMP := tests/js/node_modules/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install js run test lint format compose check-schema clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned Python dependencies
+
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(JS_STAMP)
+
+js: $(JS_STAMP) ## Install the npm reference packages used by tests (Apollo composition/gateway)
+
+run: $(STAMP) ## Start the router (:4000) and all eight subgraphs in embedded mode
+	$(PY) -m subgraphs.embedded
+
+test: $(STAMP) $(JS_STAMP) ## Run the test suite (uses PostgreSQL and Redis when they are up)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP) ## Format the code with ruff
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+compose: $(STAMP) ## Export each subgraph's SDL to schema/ and compose schema/supergraph.graphql
+	$(PY) -m subgraphs.export_sdl
+	$(PY) -m router compose supergraph.yaml --output schema/supergraph.graphql
+
+check-schema: $(STAMP) ## Fail when the committed SDL in schema/ is stale
+	$(PY) -m subgraphs.export_sdl --check
+
+clean: ## Remove the venv, npm packages and local data
+	rm -rf $(VENV) tests/js/node_modules var .pytest_cache .ruff_cache

@@ -1,0 +1,134 @@
+"""Embedded mode: the router and all eight subgraphs in one process, no external services.
+
+Enters: settings (SQLite files under ``PIZZA_DATA_DIR``, in-process bus unless
+``PIZZA_REDIS_URL`` is set) and the composed ``schema/supergraph.graphql``.
+Leaves: each subgraph on its own port (4001..4008) and the router on 4000, the
+router reaching the subgraphs over HTTP exactly as in distributed mode.
+``python -m subgraphs.embedded`` runs it until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from router.config import RouterConfig
+from router.server import create_app as create_router_app
+from shared.bus import InProcessBus
+from shared.settings import SUBGRAPH_NAMES, Settings, get_settings
+from shared.subgraph import SubgraphRuntime
+from subgraphs import create_app
+
+SUPERGRAPH_PATH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the stack (several share a loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class EmbeddedStack:
+    """Starts and stops the subgraphs and the router inside the running event loop."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        supergraph_sdl: str | None = None,
+        router_port: int | None = None,
+        subgraph_ports: dict[str, int] | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.supergraph_sdl = supergraph_sdl or SUPERGRAPH_PATH.read_text(encoding="utf-8")
+        self.router_port = self.settings.router_port if router_port is None else router_port
+        self.subgraph_ports = subgraph_ports or {
+            name: self.settings.subgraph_port(name) for name in SUBGRAPH_NAMES
+        }
+        self.log_level = log_level
+        self.bus = InProcessBus()
+        self.runtimes: dict[str, SubgraphRuntime] = {}
+        self.subgraph_urls: dict[str, str] = {}
+        self.router_url = ""
+        self._servers: list[tuple[_Server, asyncio.Task[None]]] = []
+
+    async def _serve(self, app: object, port: int) -> int:
+        config = uvicorn.Config(
+            app, host=self.settings.host, port=port, log_level=self.log_level, lifespan="on"
+        )
+        server = _Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                task.result()  # raises what stopped it
+                raise RuntimeError(f"server on port {port} stopped during startup")
+            await asyncio.sleep(0.02)
+        self._servers.append((server, task))
+        return server.servers[0].sockets[0].getsockname()[1]
+
+    async def start(self) -> None:
+        """Start every subgraph (migrations, demo data), then the router."""
+        shared_bus = None if self.settings.redis_url else self.bus
+        for name in SUBGRAPH_NAMES:
+            runtime = SubgraphRuntime.create(name, settings=self.settings, bus=shared_bus)
+            self.runtimes[name] = runtime
+            port = await self._serve(create_app(name, runtime), self.subgraph_ports[name])
+            self.subgraph_urls[name] = f"http://{self.settings.host}:{port}/graphql"
+        config = RouterConfig(
+            host=self.settings.host,
+            port=self.router_port,
+            override_subgraph_url=dict(self.subgraph_urls),
+            timeout=self.settings.subgraph_timeout_seconds,
+        )
+        app = create_router_app(supergraph_sdl=self.supergraph_sdl, config=config)
+        port = await self._serve(app, self.router_port)
+        self.router_url = f"http://{self.settings.host}:{port}/graphql"
+
+    async def stop(self) -> None:
+        """Stop the router first, then the subgraphs (each finishes its requests), then the bus."""
+        for server, task in reversed(self._servers):
+            server.should_exit = True
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        self._servers.clear()
+        await self.bus.stop()
+
+
+async def run_forever(stack: EmbeddedStack) -> None:
+    """Run the stack until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stack.start()
+    print(f"\n  router (GraphQL)  {stack.router_url}")
+    for name, url in stack.subgraph_urls.items():
+        print(f"  {name:<17} {url}")
+    print("\n  Ctrl-C stops everything.\n", flush=True)
+    await stop.wait()
+    print("stopping...", flush=True)
+    await stack.stop()
+
+
+def main() -> None:
+    """Entry point of ``make run``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not SUPERGRAPH_PATH.exists():
+        raise SystemExit("schema/supergraph.graphql is missing: run `make compose` first.")
+    asyncio.run(run_forever(EmbeddedStack(log_level="warning")))
+
+
+if __name__ == "__main__":
+    main()
