@@ -163,6 +163,7 @@ class RedisStreamsBus:
         self._consumer = consumer or new_id("consumer")
         self._subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def subscribe(self, *, group: str, types: Iterable[str], handler: Handler) -> None:
         self._subscriptions.append(Subscription(group, frozenset(types), handler))
@@ -187,7 +188,7 @@ class RedisStreamsBus:
     async def _consume(self, sub: Subscription) -> None:
         streams = {self._prefix + t: ">" for t in sub.types}
         pending = {self._prefix + t: "0" for t in sub.types}
-        while True:
+        while not self._stopping:
             try:
                 # First what this consumer left unacknowledged, then new entries.
                 source = pending or streams
@@ -205,14 +206,19 @@ class RedisStreamsBus:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._stopping:
+                    return
                 log.exception("bus consumer %s failed; retrying", sub.group)
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
+        # redis-py may turn a cancelled blocking read into a ConnectionError, so the
+        # loops also watch a flag rather than rely on cancellation alone.
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=5)
         self._tasks.clear()
         await self._redis.aclose()
