@@ -1,0 +1,156 @@
+"""Command line: serve the router, print a query plan, or compose a supergraph.
+
+In: ``python -m router [serve] --supergraph PATH [--host H] [--port N] [--config router.yaml]
+[--workers N]``, ``python -m router plan --supergraph PATH QUERY_FILE [--operation-name NAME]``,
+``python -m router compose CONFIG.yaml [--output FILE]``. Out: a running server, a printed plan,
+or a supergraph SDL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from router.config import RouterConfig
+
+_EPILOG = """\
+router.yaml (Apollo Router names):
+  supergraph:
+    listen: 127.0.0.1:4000
+    introspection: true
+    query_planning: {cache: {in_memory: {limit: 512}}}
+  override_subgraph_url: {products: http://127.0.0.1:4002/graphql}
+  traffic_shaping:
+    all: {timeout: 30s}
+    subgraphs: {products: {timeout: 5s}}
+  headers:
+    all: {request: [{propagate: {named: x-tenant}}]}
+
+Environment overrides: ROUTER_HOST, ROUTER_PORT, ROUTER_TIMEOUT, ROUTER_SUBGRAPH_URL_<NAME>.
+The Authorization header is always forwarded to subgraphs.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m router",
+        description="A Python Apollo Federation 2 router.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    def add_serve_options(target: argparse.ArgumentParser, *, sub: bool) -> None:
+        # Subcommand defaults must not overwrite options given before the subcommand.
+        default = argparse.SUPPRESS if sub else None
+        target.add_argument("--supergraph", default=default, help="supergraph SDL file (composed)")
+        target.add_argument("--config", default=default, help="router.yaml")
+        target.add_argument("--host", default=default, help="listen host (default 127.0.0.1)")
+        target.add_argument("--port", type=int, default=default, help="listen port (default 4000)")
+        target.add_argument(
+            "--workers", type=int, default=argparse.SUPPRESS if sub else 1, help="worker processes"
+        )
+
+    add_serve_options(parser, sub=False)
+    serve = commands.add_parser("serve", help="serve the router (the default command)")
+    add_serve_options(serve, sub=True)
+
+    plan = commands.add_parser("plan", help="print the query plan of an operation")
+    plan.add_argument("--supergraph", required=True, help="supergraph SDL file")
+    plan.add_argument("query_file", help="file holding the GraphQL operation")
+    plan.add_argument("--operation-name", help="operation to plan when the file has several")
+    plan.add_argument(
+        "--variables", default="{}", help="JSON variables (only @skip/@include values matter)"
+    )
+
+    compose = commands.add_parser("compose", help="compose a supergraph from a supergraph.yaml")
+    compose.add_argument("config", help="supergraph.yaml (Rover format)")
+    compose.add_argument("--output", help="write the SDL here instead of stdout")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not args.supergraph:
+        print("error: --supergraph is required to serve", file=sys.stderr)
+        return 2
+    config = (
+        RouterConfig.from_yaml(args.config) if args.config else RouterConfig().with_env(os.environ)
+    )
+    from dataclasses import replace
+
+    if args.host:
+        config = replace(config, host=args.host)
+    if args.port:
+        config = replace(config, port=args.port)
+    import uvicorn
+
+    if args.workers > 1:
+        os.environ["ROUTER_SUPERGRAPH_PATH"] = str(Path(args.supergraph).resolve())
+        os.environ["ROUTER_HOST"], os.environ["ROUTER_PORT"] = config.host, str(config.port)
+        if args.config:
+            os.environ["ROUTER_CONFIG_PATH"] = str(Path(args.config).resolve())
+        uvicorn.run(
+            "router.server:create_app_from_env",
+            factory=True,
+            host=config.host,
+            port=config.port,
+            workers=args.workers,
+            log_level="info",
+            access_log=False,
+        )
+        return 0
+    from router.server import create_app
+
+    sdl = Path(args.supergraph).read_text(encoding="utf-8")
+    app = create_app(supergraph_sdl=sdl, config=config)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False)
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import json
+
+    from router.errors import RequestError
+    from router.gateway import Gateway
+
+    gateway = Gateway.from_sdl(Path(args.supergraph).read_text(encoding="utf-8"), RouterConfig())
+    query = Path(args.query_file).read_text(encoding="utf-8")
+    try:
+        prepared = gateway.prepare(query, args.operation_name)
+        variables = gateway.coerce_variables(prepared, json.loads(args.variables))
+        planned = gateway.plan_for(query, args.operation_name, prepared, variables)
+    except RequestError as error:
+        print(f"error [{error.code}]: {error}", file=sys.stderr)
+        return 1
+    print(planned.plan)
+    return 0
+
+
+def _compose(args: argparse.Namespace) -> int:
+    try:
+        from router.composition import compose_from_config  # type: ignore[attr-defined]
+    except ImportError as error:
+        print(f"error: composition is not available: {error}", file=sys.stderr)
+        return 1
+    sdl = compose_from_config(args.config)
+    if args.output:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "plan":
+        return _plan(args)
+    if args.command == "compose":
+        return _compose(args)
+    return _serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Router configuration.
+
+In: keyword arguments, a ``router.yaml`` (Apollo Router names: ``supergraph.listen``,
+``supergraph.query_planning.cache.in_memory.limit``, ``override_subgraph_url``,
+``traffic_shaping.all.timeout``, ``traffic_shaping.subgraphs.<name>.timeout``,
+``headers.{all,subgraphs.<name>}.request[].propagate.named``) and environment overrides
+(``ROUTER_HOST``, ``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``).
+Out: a frozen ``RouterConfig``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds from ``30s``, ``500ms``, ``1m`` or a bare number of seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value)
+    if match is None:
+        raise ValueError(f"Invalid duration: {value!r} (use e.g. 30s, 500ms)")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number / 1000 if unit == "ms" else number * 60 if unit == "m" else number
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    """Everything the router reads besides the supergraph SDL."""
+
+    host: str = "127.0.0.1"
+    port: int = 4000
+    override_subgraph_url: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    """Default per-request subgraph timeout, in seconds."""
+    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
+    propagate_headers: tuple[str, ...] = ("authorization",)
+    """Client request headers forwarded to every subgraph (lower case)."""
+    subgraph_propagate_headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plan_cache_size: int = 512
+    """Entries of each LRU cache (prepared operations, query plans)."""
+    introspection: bool = True
+
+    def timeout_for(self, subgraph: str) -> float:
+        """The timeout for requests to ``subgraph``."""
+        return self.subgraph_timeouts.get(subgraph, self.timeout)
+
+    def headers_for(self, subgraph: str) -> tuple[str, ...]:
+        """Header names forwarded to ``subgraph``."""
+        extra = self.subgraph_propagate_headers.get(subgraph, ())
+        return self.propagate_headers + tuple(h for h in extra if h not in self.propagate_headers)
+
+    @classmethod
+    def from_yaml(
+        cls, path: str | Path, *, environ: Mapping[str, str] | None = None
+    ) -> RouterConfig:
+        """Load ``router.yaml`` then apply environment overrides."""
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return cls.from_mapping(data).with_env(os.environ if environ is None else environ)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> RouterConfig:
+        """Build from a ``router.yaml``-shaped mapping."""
+        values: dict[str, Any] = {}
+        supergraph = data.get("supergraph") or {}
+        listen = supergraph.get("listen")
+        if listen:
+            host, _, port = str(listen).rpartition(":")
+            values["host"], values["port"] = host or "127.0.0.1", int(port)
+        limit = (
+            ((supergraph.get("query_planning") or {}).get("cache") or {}).get("in_memory") or {}
+        ).get("limit")
+        if limit:
+            values["plan_cache_size"] = int(limit)
+        if "introspection" in supergraph:
+            values["introspection"] = bool(supergraph["introspection"])
+        if data.get("override_subgraph_url"):
+            values["override_subgraph_url"] = {
+                str(k): str(v) for k, v in data["override_subgraph_url"].items()
+            }
+        shaping = data.get("traffic_shaping") or {}
+        if (shaping.get("all") or {}).get("timeout") is not None:
+            values["timeout"] = parse_duration(shaping["all"]["timeout"])
+        values["subgraph_timeouts"] = {
+            str(name): parse_duration(sub["timeout"])
+            for name, sub in (shaping.get("subgraphs") or {}).items()
+            if (sub or {}).get("timeout") is not None
+        }
+        headers = data.get("headers") or {}
+        if headers.get("all"):
+            values["propagate_headers"] = _propagated(headers["all"])
+        values["subgraph_propagate_headers"] = {
+            str(name): _propagated(rules)
+            for name, rules in (headers.get("subgraphs") or {}).items()
+        }
+        return cls(**values)
+
+    def with_env(self, environ: Mapping[str, str]) -> RouterConfig:
+        """Apply ``ROUTER_*`` environment overrides."""
+        changes: dict[str, Any] = {}
+        if environ.get("ROUTER_HOST"):
+            changes["host"] = environ["ROUTER_HOST"]
+        if environ.get("ROUTER_PORT"):
+            changes["port"] = int(environ["ROUTER_PORT"])
+        if environ.get("ROUTER_TIMEOUT"):
+            changes["timeout"] = parse_duration(environ["ROUTER_TIMEOUT"])
+        urls = {
+            key.removeprefix("ROUTER_SUBGRAPH_URL_").lower(): value
+            for key, value in environ.items()
+            if key.startswith("ROUTER_SUBGRAPH_URL_")
+        }
+        if urls:
+            changes["override_subgraph_url"] = {**self.override_subgraph_url, **urls}
+        return replace(self, **changes) if changes else self
+
+
+def _propagated(rules: Mapping[str, Any]) -> tuple[str, ...]:
+    names = ["authorization"]
+    for rule in rules.get("request") or ():
+        named = (rule.get("propagate") or {}).get("named")
+        if named and str(named).lower() not in names:
+            names.append(str(named).lower())
+    return tuple(names)

@@ -1,0 +1,199 @@
+"""The router's request pipeline, independent of HTTP.
+
+In: a GraphQL request (query, operationName, variables) and the client's headers.
+Out: the GraphQL response dict (``data``/``errors``), or ``RequestError`` for requests
+refused before execution. Stages: prepare (parse + validate, cached per query text and
+operation name) → coerce variables → normalize and plan (cached per query, operation name and
+``@skip``/``@include`` values) → execute → shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from graphql import execute_sync
+from graphql.execution.values import get_variable_values
+
+from router import errors
+from router.config import RouterConfig
+from router.executor import execute_plan
+from router.fetcher import SubgraphFetcher, create_http_client
+from router.operation import (
+    INTROSPECTION_FIELDS,
+    LRUCache,
+    NSelection,
+    PreparedOperation,
+    normalize,
+    prepare_operation,
+)
+from router.plan import QueryPlan
+from router.planner import QueryPlanner
+from router.response import shape_data
+from router.supergraph import Supergraph
+
+logger = logging.getLogger("router")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOperation:
+    """A cached plan with the normalized selection the response is shaped by."""
+
+    plan: QueryPlan
+    selection: NSelection
+    introspection_keys: tuple[str, ...]
+
+
+class Gateway:
+    """Serves GraphQL requests against a supergraph through its subgraphs."""
+
+    def __init__(self, *, supergraph: Supergraph, config: RouterConfig) -> None:
+        self.supergraph = supergraph
+        self.config = config
+        self.schema = supergraph.api_schema
+        self.planner = QueryPlanner(supergraph)
+        self.prepared: LRUCache[tuple[str, str | None], PreparedOperation | errors.RequestError] = (
+            LRUCache(config.plan_cache_size)
+        )
+        self.plans: LRUCache[tuple[str, str | None, tuple[bool, ...]], PlannedOperation] = LRUCache(
+            config.plan_cache_size
+        )
+        self.client: httpx.AsyncClient | None = None
+        self.fetcher: SubgraphFetcher | None = None
+
+    @classmethod
+    def from_sdl(cls, supergraph_sdl: str, config: RouterConfig) -> Gateway:
+        """Parse the supergraph (applying ``override_subgraph_url``) and build a gateway."""
+        supergraph = Supergraph.parse(
+            supergraph_sdl, override_urls=dict(config.override_subgraph_url)
+        )
+        return cls(supergraph=supergraph, config=config)
+
+    async def start(self) -> None:
+        """Open the pooled HTTP client."""
+        self.client = create_http_client()
+        self.fetcher = SubgraphFetcher(
+            client=self.client, subgraphs=self.supergraph.subgraphs, config=self.config
+        )
+
+    async def stop(self) -> None:
+        """Close the pooled HTTP client."""
+        if self.client is not None:
+            await self.client.aclose()
+        self.client = self.fetcher = None
+
+    def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        """The parsed and validated operation (cached); raises ``RequestError``."""
+        key = (query, operation_name)
+        cached = self.prepared.get(key)
+        if cached is None:
+            try:
+                cached = prepare_operation(self.schema, query, operation_name)
+            except errors.RequestError as error:
+                cached = error
+            self.prepared.put(key, cached)
+        if isinstance(cached, errors.RequestError):
+            # A fresh exception each time: re-raising one instance would grow its traceback.
+            raise errors.RequestError(
+                str(cached), code=cached.code, status=cached.status, errors=cached.errors
+            )
+        return cached
+
+    def plan_for(
+        self,
+        query: str,
+        operation_name: str | None,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any],
+    ) -> PlannedOperation:
+        """The cached plan for these ``@skip``/``@include`` values."""
+        conditions = tuple(bool(variables.get(name)) for name in prepared.condition_variables)
+        key = (query, operation_name, conditions)
+        planned = self.plans.get(key)
+        if planned is None:
+            selection = normalize(
+                self.schema,
+                prepared,
+                dict(zip(prepared.condition_variables, conditions, strict=True)),
+            )
+            try:
+                plan = self.planner.plan(selection, operation=prepared.operation)
+            except errors.PlanningError as error:
+                raise errors.RequestError(
+                    f"Query planning failed: {error}", code=errors.QUERY_PLANNING_FAILED, status=500
+                ) from error
+            root_fields = next(iter(selection.by_type.values()))
+            keys = tuple(f.response_key for f in root_fields if f.name in INTROSPECTION_FIELDS)
+            planned = PlannedOperation(plan=plan, selection=selection, introspection_keys=keys)
+            self.plans.put(key, planned)
+        return planned
+
+    def coerce_variables(
+        self, prepared: PreparedOperation, raw: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Validate variable values; the values to forward (raw input plus declared defaults)."""
+        definitions = prepared.operation.variable_definitions or ()
+        if not definitions:
+            return {}
+        result = get_variable_values(self.schema, definitions, dict(raw), max_errors=10)
+        if isinstance(result, list):
+            raise errors.RequestError(
+                result[0].message,
+                code=errors.VALIDATION_INVALID_TYPE_VARIABLE,
+                errors=[
+                    errors.graphql_error(e.message, code=errors.VALIDATION_INVALID_TYPE_VARIABLE)
+                    for e in result
+                ],
+            )
+        forwarded = {name: raw[name] for name in raw if name in result.coerced}
+        for name, value in result.coerced.items():
+            forwarded.setdefault(name, value)
+        return forwarded
+
+    async def execute(
+        self,
+        *,
+        query: str,
+        operation_name: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        allow_mutations: bool = True,
+    ) -> dict[str, Any]:
+        """Run one GraphQL request; the response dict. Raises ``RequestError`` before execution."""
+        prepared = self.prepare(query, operation_name)
+        if prepared.kind == "mutation" and not allow_mutations:
+            raise errors.RequestError(
+                "Mutations cannot be sent with GET", code=errors.METHOD_NOT_ALLOWED, status=405
+            )
+        if prepared.kind == "subscription":
+            raise errors.RequestError(
+                "Subscriptions are not supported yet", code=errors.GRAPHQL_VALIDATION_FAILED
+            )
+        values = self.coerce_variables(prepared, variables or {})
+        planned = self.plan_for(query, operation_name, prepared, values)
+        if planned.introspection_keys and not self.config.introspection:
+            raise errors.RequestError(
+                "GraphQL introspection has been disabled", code=errors.GRAPHQL_VALIDATION_FAILED
+            )
+        if self.fetcher is None:
+            raise RuntimeError("Gateway.start() was not awaited")
+        data, errs = await execute_plan(
+            planned.plan, fetcher=self.fetcher, variables=values, headers=headers or {}
+        )
+        introspection = self._introspect(prepared, values) if planned.introspection_keys else None
+        shaped = shape_data(planned.selection, data, errs, introspection=introspection)
+        response: dict[str, Any] = {"data": shaped}
+        if errs:
+            response["errors"] = errs
+        return response
+
+    def _introspect(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:
+        """Answer ``__schema``/``__type`` from the API schema (other root fields resolve to null)."""
+        operation_name = prepared.operation.name.value if prepared.operation.name else None
+        result = execute_sync(
+            self.schema, prepared.document, variable_values=variables, operation_name=operation_name
+        )
+        return dict(result.data or {})

@@ -1,0 +1,316 @@
+"""Supergraph model: which subgraph can resolve what.
+
+In: a supergraph SDL as ``@apollo/composition`` (Federation 2, join/v0.5) prints it.
+Out: a ``Supergraph`` holding the subgraphs (name, url), per type the subgraphs defining it and
+their ``@key``s, per field the subgraphs that resolve it (with ``@requires``/``@provides``/
+``@external``/``@override`` applied), interface implementations and union members per
+subgraph, and the API schema (see ``router.api_schema``) used for validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    FieldDefinitionNode,
+    GraphQLSchema,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    SchemaDefinitionNode,
+    SelectionSetNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    parse,
+    value_from_ast_untyped,
+)
+from graphql.language import OperationType
+
+from router.errors import SupergraphError
+
+
+@dataclass(frozen=True, slots=True)
+class Subgraph:
+    """A subgraph named in the ``join__Graph`` enum."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKey:
+    """One ``@key`` of a type in one subgraph."""
+
+    graph: str
+    fields: str
+    selection: SelectionSetNode
+    resolvable: bool
+
+
+@dataclass(slots=True)
+class FieldInfo:
+    """Where a field of a composite type can be resolved."""
+
+    parent: str
+    name: str
+    graphs: frozenset[str]
+    """Subgraphs that resolve the field themselves (not external, not overridden)."""
+    external_in: frozenset[str] = frozenset()
+    """Subgraphs declaring the field ``@external`` (resolvable there only when provided)."""
+    requires: dict[str, SelectionSetNode] = field(default_factory=dict)
+    provides: dict[str, SelectionSetNode] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TypeInfo:
+    """A named type of the supergraph and its presence in each subgraph."""
+
+    name: str
+    kind: str
+    """``object``, ``interface``, ``union``, ``enum``, ``input`` or ``scalar``."""
+    graphs: frozenset[str]
+    keys: tuple[EntityKey, ...] = ()
+    fields: dict[str, FieldInfo] = field(default_factory=dict)
+    implements: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per subgraph, the interfaces this type implements there."""
+    members: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per subgraph, the members of this union there."""
+    interface_object_graphs: frozenset[str] = frozenset()
+
+    def resolvable_keys(self, graph: str) -> list[EntityKey]:
+        """The keys through which ``graph`` can resolve this type as an entity."""
+        return [k for k in self.keys if k.graph == graph and k.resolvable]
+
+
+@dataclass(slots=True)
+class Supergraph:
+    """The parsed supergraph: subgraphs, type/field ownership and the API schema."""
+
+    subgraphs: dict[str, Subgraph]
+    types: dict[str, TypeInfo]
+    api_schema: GraphQLSchema
+    root_types: dict[OperationType, str]
+    sdl: str = ""
+
+    @classmethod
+    def parse(cls, sdl: str, *, override_urls: dict[str, str] | None = None) -> Supergraph:
+        """Parse a supergraph SDL; ``override_urls`` replaces subgraph URLs by subgraph name."""
+        from router.api_schema import build_api_schema
+
+        try:
+            document = parse(sdl, no_location=True)
+        except Exception as error:  # graphql-core raises GraphQLSyntaxError
+            raise SupergraphError(f"Invalid supergraph SDL: {error}") from error
+        subgraphs, enum_to_name = _read_graphs(document, override_urls or {})
+        types = _read_types(document, enum_to_name)
+        root_types = _read_root_types(document)
+        api_schema = build_api_schema(document)
+        return cls(
+            subgraphs=subgraphs, types=types, api_schema=api_schema, root_types=root_types, sdl=sdl
+        )
+
+    def type(self, name: str) -> TypeInfo:
+        """The type named ``name`` (raises ``KeyError`` if unknown)."""
+        return self.types[name]
+
+    def possible_types(self, name: str) -> list[str]:
+        """Concrete object types a (possibly abstract) type can be at runtime, per the API schema."""
+        return _possible_types(self.api_schema, name)
+
+    def possible_types_in(self, abstract: str, graph: str) -> list[str]:
+        """Concrete types that ``graph`` may return for the abstract type ``abstract``."""
+        info = self.types[abstract]
+        if info.kind == "union":
+            members = info.members.get(graph, frozenset())
+            return [t for t in self.possible_types(abstract) if t in members]
+        if info.kind == "interface":
+            return [
+                t
+                for t in self.possible_types(abstract)
+                if abstract in self.types[t].implements.get(graph, frozenset())
+            ]
+        return [abstract] if graph in info.graphs else []
+
+
+def _possible_types(schema: GraphQLSchema, name: str) -> list[str]:
+    return _possible_types_cached(id(schema), schema, name)
+
+
+@cache
+def _possible_types_cached(_schema_id: int, schema: GraphQLSchema, name: str) -> list[str]:
+    from graphql import GraphQLObjectType, is_abstract_type
+
+    named = schema.get_type(name)
+    if named is None:
+        return []
+    if is_abstract_type(named):
+        return [t.name for t in schema.get_possible_types(named)]  # type: ignore[arg-type]
+    if isinstance(named, GraphQLObjectType):
+        return [named.name]
+    return []
+
+
+def _args(directive: DirectiveNode) -> dict[str, Any]:
+    return {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
+
+
+def _directives(node: Any, name: str) -> list[dict[str, Any]]:
+    return [_args(d) for d in node.directives or () if d.name.value == name]
+
+
+def parse_field_set(fields: str) -> SelectionSetNode:
+    """Parse a ``FieldSet`` string (``"id"``, ``"id owner { id }"``) into a selection set."""
+    document = parse("{" + fields + "}", no_location=True)
+    return document.definitions[0].selection_set  # type: ignore[attr-defined,no-any-return]
+
+
+def _read_graphs(
+    document: DocumentNode, override_urls: dict[str, str]
+) -> tuple[dict[str, Subgraph], dict[str, str]]:
+    subgraphs: dict[str, Subgraph] = {}
+    enum_to_name: dict[str, str] = {}
+    for definition in document.definitions:
+        if (
+            isinstance(definition, EnumTypeDefinitionNode)
+            and definition.name.value == "join__Graph"
+        ):
+            for value in definition.values or ():
+                for graph in _directives(value, "join__graph"):
+                    name = str(graph["name"])
+                    url = override_urls.get(name, str(graph.get("url") or ""))
+                    subgraphs[name] = Subgraph(name=name, url=url)
+                    enum_to_name[value.name.value] = name
+    if not subgraphs:
+        raise SupergraphError("Supergraph SDL has no join__Graph enum: is it a supergraph?")
+    unknown = set(override_urls) - set(subgraphs)
+    if unknown:
+        raise SupergraphError(f"override_subgraph_url names unknown subgraphs: {sorted(unknown)}")
+    return subgraphs, enum_to_name
+
+
+_KINDS: dict[type, str] = {
+    ObjectTypeDefinitionNode: "object",
+    ObjectTypeExtensionNode: "object",
+    InterfaceTypeDefinitionNode: "interface",
+    InterfaceTypeExtensionNode: "interface",
+    UnionTypeDefinitionNode: "union",
+    UnionTypeExtensionNode: "union",
+    EnumTypeDefinitionNode: "enum",
+    EnumTypeExtensionNode: "enum",
+}
+
+
+def _read_types(document: DocumentNode, enum_to_name: dict[str, str]) -> dict[str, TypeInfo]:
+    types: dict[str, TypeInfo] = {}
+    for definition in document.definitions:
+        if not isinstance(definition, TypeDefinitionNode):
+            continue
+        name = definition.name.value
+        if name.startswith(("join__", "link__")):
+            continue
+        kind = _KINDS.get(
+            type(definition), "input" if "Input" in type(definition).__name__ else "scalar"
+        )
+        join_types = _directives(definition, "join__type")
+        graphs = frozenset(enum_to_name[str(j["graph"])] for j in join_types)
+        keys = tuple(
+            EntityKey(
+                graph=enum_to_name[str(j["graph"])],
+                fields=str(j["key"]),
+                selection=parse_field_set(str(j["key"])),
+                resolvable=bool(j.get("resolvable", True)),
+            )
+            for j in join_types
+            if j.get("key")
+        )
+        interface_objects = frozenset(
+            enum_to_name[str(j["graph"])] for j in join_types if j.get("isInterfaceObject")
+        )
+        info = TypeInfo(
+            name=name,
+            kind=kind,
+            graphs=graphs,
+            keys=keys,
+            interface_object_graphs=interface_objects,
+        )
+        implements: dict[str, set[str]] = {}
+        for j in _directives(definition, "join__implements"):
+            implements.setdefault(enum_to_name[str(j["graph"])], set()).add(str(j["interface"]))
+        info.implements = {g: frozenset(v) for g, v in implements.items()}
+        members: dict[str, set[str]] = {}
+        for j in _directives(definition, "join__unionMember"):
+            members.setdefault(enum_to_name[str(j["graph"])], set()).add(str(j["member"]))
+        info.members = {g: frozenset(v) for g, v in members.items()}
+        if kind in ("object", "interface"):
+            for field_node in getattr(definition, "fields", None) or ():
+                info.fields[field_node.name.value] = _read_field(
+                    name, field_node, graphs, enum_to_name
+                )
+        types[name] = info
+    return types
+
+
+def _read_field(
+    parent: str,
+    node: FieldDefinitionNode,
+    type_graphs: frozenset[str],
+    enum_to_name: dict[str, str],
+) -> FieldInfo:
+    joins = _directives(node, "join__field")
+    if not joins:
+        # No @join__field: every subgraph defining the type resolves the field.
+        return FieldInfo(parent=parent, name=node.name.value, graphs=type_graphs)
+    if all(j.get("graph") is None for j in joins):
+        # A bare @join__field: the field comes from an @interfaceObject of an interface
+        # of this type, no subgraph resolves it on the type itself.
+        return FieldInfo(parent=parent, name=node.name.value, graphs=frozenset())
+    graphs: set[str] = set()
+    external: set[str] = set()
+    requires: dict[str, SelectionSetNode] = {}
+    provides: dict[str, SelectionSetNode] = {}
+    for j in joins:
+        if j.get("graph") is None:
+            continue
+        graph = enum_to_name[str(j["graph"])]
+        if j.get("external"):
+            external.add(graph)
+        elif not j.get("usedOverridden"):
+            graphs.add(graph)
+        if j.get("requires"):
+            requires[graph] = parse_field_set(str(j["requires"]))
+        if j.get("provides"):
+            provides[graph] = parse_field_set(str(j["provides"]))
+    return FieldInfo(
+        parent=parent,
+        name=node.name.value,
+        graphs=frozenset(graphs),
+        external_in=frozenset(external),
+        requires=requires,
+        provides=provides,
+    )
+
+
+def _read_root_types(document: DocumentNode) -> dict[OperationType, str]:
+    roots: dict[OperationType, str] = {}
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode):
+            for operation_type in definition.operation_types:
+                roots[operation_type.operation] = operation_type.type.name.value
+    if not roots:
+        names = {d.name.value for d in document.definitions if isinstance(d, TypeDefinitionNode)}
+        for kind, default in (
+            (OperationType.QUERY, "Query"),
+            (OperationType.MUTATION, "Mutation"),
+            (OperationType.SUBSCRIPTION, "Subscription"),
+        ):
+            if default in names:
+                roots[kind] = default
+    return roots
