@@ -1,0 +1,1 @@
+"""delivery subgraph: drivers, dispatch, positions, ETA."""

@@ -1,0 +1,139 @@
+"""What delivery consumes (``OrderPlaced``, ``OrderStatusChanged``) and publishes.
+
+Publishes ``DriverAssigned``, ``DeliveryCompleted`` and ``DriverPositionUpdated``
+after the transaction that caused them commits. Consumers are idempotent by
+event id: the handled id is recorded in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from shared.bus import Event
+from shared.subgraph import SubgraphRuntime
+from subgraphs.delivery import service
+from subgraphs.delivery.models import Delivery, Driver
+
+log = logging.getLogger(__name__)
+
+SOURCE = "delivery"
+GROUP = "delivery"
+
+
+async def publish_driver_assigned(runtime: SubgraphRuntime, assignment: service.Assignment) -> None:
+    """An order has a driver (orders moves it OUT_FOR_DELIVERY; notifications tells the customer)."""
+    delivery = assignment.delivery
+    await runtime.bus.publish(
+        Event(
+            type="DriverAssigned",
+            source=SOURCE,
+            payload={
+                "orderId": delivery.order_id,
+                "driverId": assignment.driver.id,
+                "customerId": delivery.customer_id,
+                "storeId": delivery.store_id,
+            },
+        )
+    )
+
+
+async def publish_delivery_completed(runtime: SubgraphRuntime, delivery: Delivery) -> None:
+    """The driver handed the order over (orders marks it DELIVERED)."""
+    at = delivery.delivered_at
+    await runtime.bus.publish(
+        Event(
+            type="DeliveryCompleted",
+            source=SOURCE,
+            payload={
+                "orderId": delivery.order_id,
+                "driverId": delivery.driver_id,
+                "at": at.isoformat() if at else None,
+            },
+        )
+    )
+
+
+async def publish_position(
+    runtime: SubgraphRuntime, driver: Driver, delivery: Delivery | None
+) -> None:
+    """Where a driver is now, and the new ETA of the order they carry (live tracking)."""
+    eta = None
+    if delivery is not None and delivery.eta_min_minutes is not None:
+        eta = {"min": delivery.eta_min_minutes, "max": delivery.eta_max_minutes}
+    await runtime.bus.publish(
+        Event(
+            type="DriverPositionUpdated",
+            source=SOURCE,
+            payload={
+                "orderId": delivery.order_id if delivery else None,
+                "driverId": driver.id,
+                "lat": driver.lat,
+                "lng": driver.lng,
+                "heading": driver.heading,
+                "speed": driver.speed,
+                "at": driver.position_at.isoformat() if driver.position_at else None,
+                "eta": eta,
+            },
+        )
+    )
+
+
+def _placed_at(raw: object) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def register_consumers(runtime: SubgraphRuntime) -> None:
+    """Create deliveries for DELIVERY orders; dispatch, pick up, finish or cancel them."""
+
+    async def on_order_placed(event: Event) -> None:
+        payload = event.payload
+        location = payload.get("deliveryLocation")
+        async with runtime.db.session() as session:
+            if not await service.record_event(
+                session=session, event_id=event.id, event_type=event.type
+            ):
+                return
+            if payload.get("serviceMethod") == "DELIVERY" and location:
+                await service.create_delivery(
+                    session=session,
+                    order_id=payload["orderId"],
+                    customer_id=payload["customerId"],
+                    store_id=payload["storeId"],
+                    dropoff=service.Point(float(location["lat"]), float(location["lng"])),
+                    placed_at=_placed_at(payload.get("placedAt")),
+                )
+            await session.commit()
+
+    async def on_order_status_changed(event: Event) -> None:
+        order_id, to = event.payload["orderId"], event.payload.get("to")
+        assignment = None
+        async with runtime.db.session() as session:
+            if not await service.record_event(
+                session=session, event_id=event.id, event_type=event.type
+            ):
+                return
+            if to == "QUALITY_CHECK":
+                assignment = await service.mark_ready(session=session, order_id=order_id)
+            elif to == "OUT_FOR_DELIVERY":
+                await service.mark_picked_up(session=session, order_id=order_id)
+            elif to == "DELIVERED":
+                await service.mark_delivered(session=session, order_id=order_id)
+            elif to in ("CANCELLED", "REFUNDED"):
+                await service.cancel_delivery(session=session, order_id=order_id)
+            await session.commit()
+        if assignment is not None:
+            await publish_driver_assigned(runtime, assignment)
+        elif to == "QUALITY_CHECK":
+            log.info("order %s is ready but no driver can take it yet", order_id)
+
+    runtime.bus.subscribe(group=GROUP, types=["OrderPlaced"], handler=on_order_placed)
+    runtime.bus.subscribe(
+        group=GROUP, types=["OrderStatusChanged"], handler=on_order_status_changed
+    )

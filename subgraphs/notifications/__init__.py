@@ -1,0 +1,1 @@
+"""notifications subgraph: in-app, email, SMS and push notifications with preferences."""

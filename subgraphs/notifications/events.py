@@ -1,0 +1,25 @@
+"""What notifications consumes (order, payment, driver, user and review events).
+
+It publishes nothing. Channels live in ``runtime.extras["notification_channels"]``
+(built from the environment on start; tests may replace them).
+"""
+
+from __future__ import annotations
+
+from shared.bus import Event
+from shared.subgraph import SubgraphRuntime
+from subgraphs.notifications import service
+from subgraphs.notifications.channels import build_channels
+
+GROUP = "notifications"
+CHANNELS_KEY = "notification_channels"
+
+
+def register_consumers(runtime: SubgraphRuntime) -> None:
+    """Notify the right user of every event in ``service.CONSUMED_EVENTS``."""
+    runtime.extras.setdefault(CHANNELS_KEY, build_channels())
+
+    async def on_event(event: Event) -> None:
+        await service.notify(db=runtime.db, event=event, channels=runtime.extras[CHANNELS_KEY])
+
+    runtime.bus.subscribe(group=GROUP, types=service.CONSUMED_EVENTS, handler=on_event)

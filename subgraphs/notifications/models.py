@@ -1,0 +1,79 @@
+"""The notifications database: notifications sent, preferences and known contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base as SharedBase
+from shared.db import UTCDateTime
+
+
+class Base(SharedBase):
+    """Metadata of the notifications database only."""
+
+    __abstract__ = True
+    # Its own MetaData: the shared Base's is common to every subgraph imported in a
+    # process, where same-named tables would collide.
+    metadata = MetaData()
+
+
+class Notification(Base):
+    """One notification of one user on one channel, caused by one event.
+
+    The unique (event, channel, user) triple is what makes a redelivered event
+    produce no second notification.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint(
+            "event_id", "channel", "user_id", name="uq_notification_event_channel_user"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")
+    """PENDING while being sent, then SENT or FAILED (in-app ones are SENT when stored)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Preference(Base):
+    """Whether a user wants notifications on one channel (absent: the default)."""
+
+    __tablename__ = "preferences"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class Contact(Base):
+    """How to reach a user, learned from ``UserRegistered``."""
+
+    __tablename__ = "contacts"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+
+
+class OrderContact(Base):
+    """Whose an order is, learned from order events (payment events carry no customer)."""
+
+    __tablename__ = "order_contacts"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(40))

@@ -1,0 +1,1 @@
+"""reviews subgraph: customer reviews, moderation and ratings."""
