@@ -79,10 +79,10 @@ class ToppingAmount(Enum):
     LIGHT = strawberry.enum_value("LIGHT", description="Less than usual.")
     NORMAL = strawberry.enum_value("NORMAL", description="The usual amount.")
     EXTRA = strawberry.enum_value(
-        "EXTRA", description="More than usual (priced as one more portion)."
+        "EXTRA", description="One portion beyond the usual (priced as such)."
     )
     DOUBLE = strawberry.enum_value(
-        "DOUBLE", description="Twice the usual (priced as two portions)."
+        "DOUBLE", description="Two portions beyond the usual (priced as such)."
     )
 
 
