@@ -1,0 +1,1 @@
+"""geo subgraph: stores, opening hours, delivery zones, store locator and geocoding. Owns ``Store``."""
