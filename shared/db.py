@@ -23,13 +23,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
-
-
-class Base(DeclarativeBase):
-    """Declarative base; each subgraph subclasses it so metadata stays per subgraph."""
-
-    __abstract__ = True
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:

@@ -11,16 +11,13 @@ import json
 from datetime import date, time
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, Time
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import Base as SharedBase
 from subgraphs.geo.geometry import Point
 
 
-class Base(SharedBase):
-    """Metadata of the geo database only."""
-
-    __abstract__ = True
+class Base(DeclarativeBase):
+    """Own registry and metadata: the tables of the geo database only (never shared across subgraphs)."""
 
 
 class Store(Base):

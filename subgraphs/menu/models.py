@@ -10,16 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import Base as SharedBase
 from shared.db import UTCDateTime
 
 
-class Base(SharedBase):
-    """Metadata of the menu database only."""
-
-    __abstract__ = True
+class Base(DeclarativeBase):
+    """Own registry and metadata: the tables of the menu database only (never shared across subgraphs)."""
 
 
 class Category(Base):

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import Base as SharedBase
 from shared.db import UTCDateTime
 
 
-class Base(SharedBase):
-    """Metadata of the reviews database only."""
-
-    __abstract__ = True
-    # Its own MetaData: the shared Base's is common to every subgraph imported in a
-    # process, where same-named tables (handled_events...) would collide.
-    metadata = MetaData()
+class Base(DeclarativeBase):
+    """Own registry and metadata: the tables of the reviews database only (never shared across subgraphs)."""
 
 
 class OrderFact(Base):

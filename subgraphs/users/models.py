@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Float, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import Base as SharedBase
 from shared.db import UTCDateTime
 
 
-class Base(SharedBase):
-    """Metadata of the users database only."""
-
-    __abstract__ = True
+class Base(DeclarativeBase):
+    """Own registry and metadata: the tables of the users database only (never shared across subgraphs)."""
 
 
 class User(Base):
