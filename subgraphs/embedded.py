@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,12 @@ from subgraphs import create_app
 
 SUPERGRAPH_PATH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
 log = logging.getLogger(__name__)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 class _Server(uvicorn.Server):
@@ -78,12 +85,23 @@ class EmbeddedStack:
 
     async def start(self) -> None:
         """Start every subgraph (migrations, demo data), then the router."""
+        # Ports are fixed before anything starts so that subgraphs calling each other
+        # (orders -> menu, geo) know where their peers are.
+        ports = {
+            name: port or _free_port(self.settings.host)
+            for name, port in self.subgraph_ports.items()
+        }
+        self.subgraph_urls = {
+            name: f"http://{self.settings.host}:{port}/graphql" for name, port in ports.items()
+        }
+        self.settings = self.settings.model_copy(
+            update={"subgraph_urls": {**self.subgraph_urls, **self.settings.subgraph_urls}}
+        )
         shared_bus = None if self.settings.redis_url else self.bus
         for name in SUBGRAPH_NAMES:
             runtime = SubgraphRuntime.create(name, settings=self.settings, bus=shared_bus)
             self.runtimes[name] = runtime
-            port = await self._serve(create_app(name, runtime), self.subgraph_ports[name])
-            self.subgraph_urls[name] = f"http://{self.settings.host}:{port}/graphql"
+            await self._serve(create_app(name, runtime), ports[name])
         config = RouterConfig(
             host=self.settings.host,
             port=self.router_port,
@@ -124,7 +142,9 @@ async def run_forever(stack: EmbeddedStack) -> None:
 
 def main() -> None:
     """Entry point of ``make run``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if not SUPERGRAPH_PATH.exists():
         raise SystemExit("schema/supergraph.graphql is missing: run `make compose` first.")
     asyncio.run(run_forever(EmbeddedStack(log_level="warning")))

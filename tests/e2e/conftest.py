@@ -191,6 +191,6 @@ async def distributed_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
 
 
 @pytest.fixture(params=["embedded", "distributed"])
-async def stack(request: pytest.FixtureRequest) -> RunningStack:
+def stack(request: pytest.FixtureRequest) -> RunningStack:
     """The golden path runs twice: embedded and distributed."""
     return request.getfixturevalue(f"{request.param}_stack")

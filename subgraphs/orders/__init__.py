@@ -1,0 +1,1 @@
+"""orders: placing, tracking and changing pizza orders."""

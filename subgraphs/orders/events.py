@@ -1,0 +1,168 @@
+"""What orders publishes (``OrderPlaced``, ``OrderStatusChanged``, ``OrderModified``) and
+consumes (``PaymentAuthorized``, ``PaymentDeclined``, ``DriverAssigned``,
+``DeliveryCompleted``). Events are published after the transaction commits; consumers
+are idempotent by event id (``handled_events``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from shared.bus import Event
+from shared.subgraph import SubgraphRuntime
+from subgraphs.orders import service
+from subgraphs.orders.models import Order
+
+log = logging.getLogger(__name__)
+
+SOURCE = "orders"
+GROUP = "orders"
+CONSUMED = ("PaymentAuthorized", "PaymentDeclined", "DriverAssigned", "DeliveryCompleted")
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def _price(order: Order) -> dict[str, Any]:
+    return {
+        key: _money(getattr(order, attr), order.currency)
+        for key, attr in (
+            ("subtotal", "subtotal"),
+            ("discounts", "discounts"),
+            ("deliveryFee", "delivery_fee"),
+            ("surcharge", "surcharge"),
+            ("tax", "tax"),
+            ("tip", "tip"),
+            ("total", "total"),
+        )
+    }
+
+
+def _lines(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "productId": line.product_id,
+            "description": f"{line.product_name} ({line.variant_name}) {line.description}".strip(),
+            "quantity": line.quantity,
+            "unitPrice": _money(line.unit_price, order.currency),
+            "lineTotal": _money(line.line_total, order.currency),
+        }
+        for line in order.lines
+    ]
+
+
+def order_placed_payload(order: Order) -> dict[str, Any]:
+    """The contract's ``OrderPlaced`` payload, plus ``price`` and ``lines`` for invoices."""
+    location = (
+        {"lat": order.address_lat, "lng": order.address_lng}
+        if order.service_method == "DELIVERY" and order.address_lat is not None
+        else None
+    )
+    return {
+        "orderId": order.id,
+        "number": order.number,
+        "customerId": order.customer_id,
+        "storeId": order.store_id,
+        "serviceMethod": order.service_method,
+        "total": _money(order.total, order.currency),
+        "paymentMethod": {"type": order.payment_method, "token": order.payment_token},
+        "deliveryLocation": location,
+        "placedAt": order.placed_at.isoformat(),
+        "price": _price(order),
+        "lines": _lines(order),
+    }
+
+
+def status_changed_payload(change: service.StatusChange) -> dict[str, Any]:
+    """The contract's ``OrderStatusChanged`` payload."""
+    order = change.order
+    return {
+        "orderId": order.id,
+        "customerId": order.customer_id,
+        "storeId": order.store_id,
+        "serviceMethod": order.service_method,
+        "from": change.from_status,
+        "to": change.to_status,
+        "at": change.at.isoformat(),
+        "actor": change.actor,
+    }
+
+
+async def publish_order_placed(runtime: SubgraphRuntime, order: Order) -> None:
+    """Announce a new order (payments authorizes, delivery prepares, notifications tell)."""
+    await runtime.bus.publish(
+        Event(type="OrderPlaced", source=SOURCE, payload=order_placed_payload(order))
+    )
+
+
+async def publish_status_changes(
+    runtime: SubgraphRuntime, changes: Iterable[service.StatusChange | None]
+) -> None:
+    """Announce each move through the tracker."""
+    for change in changes:
+        if change is not None:
+            await runtime.bus.publish(
+                Event(
+                    type="OrderStatusChanged", source=SOURCE, payload=status_changed_payload(change)
+                )
+            )
+
+
+async def publish_order_modified(runtime: SubgraphRuntime, order: Order) -> None:
+    """Announce new lines or a new total (payments adjusts the amount and invoice data)."""
+    await runtime.bus.publish(
+        Event(
+            type="OrderModified",
+            source=SOURCE,
+            payload={
+                "orderId": order.id,
+                "customerId": order.customer_id,
+                "storeId": order.store_id,
+                "total": _money(order.total, order.currency),
+                "price": _price(order),
+                "lines": _lines(order),
+            },
+        )
+    )
+
+
+async def handle(runtime: SubgraphRuntime, event: Event) -> None:
+    """Apply one consumed event once, then announce any status change it caused."""
+    payload = event.payload
+    change: service.StatusChange | None = None
+    async with runtime.db.session() as session:
+        if not await service.mark_handled(
+            session=session, event_id=event.id, event_type=event.type
+        ):
+            return
+        order_id = str(payload.get("orderId") or "")
+        if event.type == "PaymentAuthorized":
+            await service.confirm_payment(
+                session=session, order_id=order_id, payment_id=payload.get("paymentId")
+            )
+        elif event.type == "PaymentDeclined":
+            change = await service.move_by_event(
+                session=session, order_id=order_id, to="CANCELLED", actor="payments"
+            )
+        elif event.type == "DriverAssigned":
+            change = await service.move_by_event(
+                session=session, order_id=order_id, to="OUT_FOR_DELIVERY", actor="delivery"
+            )
+        elif event.type == "DeliveryCompleted":
+            change = await service.move_by_event(
+                session=session, order_id=order_id, to="DELIVERED", actor="delivery"
+            )
+        await session.commit()
+    await publish_status_changes(runtime, [change])
+
+
+def register_consumers(runtime: SubgraphRuntime) -> None:
+    """Subscribe orders to the saga's events."""
+
+    async def handler(event: Event) -> None:
+        await handle(runtime, event)
+
+    runtime.bus.subscribe(group=GROUP, types=CONSUMED, handler=handler)

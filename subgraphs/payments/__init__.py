@@ -1,0 +1,1 @@
+"""payments: authorizing, capturing and refunding what orders cost."""
