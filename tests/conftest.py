@@ -27,7 +27,7 @@ StartSubgraph = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:  # noqa: ANN001
+def settings(tmp_path) -> Settings:
     """Embedded-mode settings writing under this test's temporary directory."""
     return Settings(data_dir=tmp_path)
 

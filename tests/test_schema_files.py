@@ -22,7 +22,9 @@ def test_committed_subgraph_sdl_is_current(name: str) -> None:
 def test_committed_supergraph_is_current() -> None:
     committed = (SCHEMA_DIR / "supergraph.graphql").read_text(encoding="utf-8")
     composed = compose_from_config(str(ROOT / "supergraph.yaml"))
-    assert committed.rstrip() == composed.rstrip(), "schema/supergraph.graphql is stale: run `make compose`"
+    assert committed.rstrip() == composed.rstrip(), (
+        "schema/supergraph.graphql is stale: run `make compose`"
+    )
 
 
 def test_every_public_type_and_field_has_a_description() -> None:
@@ -36,7 +38,13 @@ def test_every_public_type_and_field_has_a_description() -> None:
         for type_name, gql_type in schema.type_map.items():
             if type_name.startswith("_"):
                 continue
-            if type_name.startswith(("__", "link__", "federation__")) or type_name in {"String", "Int", "Float", "Boolean", "ID"}:
+            if type_name.startswith(("__", "link__", "federation__")) or type_name in {
+                "String",
+                "Int",
+                "Float",
+                "Boolean",
+                "ID",
+            }:
                 continue
             if type_name not in {"Query", "Mutation", "Subscription"} and not gql_type.description:
                 missing.append(type_name)

@@ -76,7 +76,9 @@ async def test_in_process_bus_retries_a_failing_handler() -> None:
 
 
 async def test_event_round_trips_through_json() -> None:
-    event = Event(type="OrderPlaced", source="orders", payload={"orderId": "o1", "total": {"amount": 1299}})
+    event = Event(
+        type="OrderPlaced", source="orders", payload={"orderId": "o1", "total": {"amount": 1299}}
+    )
     assert Event.from_json(event.to_json()) == event
 
 

@@ -13,7 +13,9 @@ LOGIN = """
 mutation($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken refreshToken user { id } }
 }"""
-REFRESH = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken } }"
+REFRESH = (
+    "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken } }"
+)
 ME = "{ me { id name email addresses { label isDefault location { lat lng } } defaultAddress { label } } }"
 ADD_ADDRESS = """
 mutation($input: AddAddressInput!) {
@@ -26,7 +28,11 @@ query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name ema
 
 async def test_register_then_login_returns_working_tokens(start_subgraph) -> None:
     users = await start_subgraph("users")
-    body = await gql(users, REGISTER, {"input": {"email": " Pat@Example.com", "password": "correct horse", "name": "Pat Doe"}})
+    body = await gql(
+        users,
+        REGISTER,
+        {"input": {"email": " Pat@Example.com", "password": "correct horse", "name": "Pat Doe"}},
+    )
     assert body["data"]["register"]["user"]["email"] == "pat@example.com"
     assert body["data"]["register"]["user"]["roles"] == ["CUSTOMER"]
     login = await gql(users, LOGIN, {"email": "pat@example.com", "password": "correct horse"})
@@ -45,7 +51,9 @@ async def test_duplicate_email_is_refused_with_code(start_subgraph) -> None:
 
 async def test_weak_password_is_refused(start_subgraph) -> None:
     users = await start_subgraph("users")
-    body = await gql(users, REGISTER, {"input": {"email": "a@b.co", "password": "short", "name": "A"}})
+    body = await gql(
+        users, REGISTER, {"input": {"email": "a@b.co", "password": "short", "name": "A"}}
+    )
     assert body["errors"][0]["extensions"]["code"] == "WEAK_PASSWORD"
 
 
@@ -58,7 +66,9 @@ async def test_wrong_password_is_unauthenticated(start_subgraph) -> None:
 
 async def test_refresh_token_rotates_and_old_one_is_spent(start_subgraph) -> None:
     users = await start_subgraph("users")
-    login = await gql(users, LOGIN, {"email": "customer@pizza.example", "password": demo_ids.DEMO_PASSWORD})
+    login = await gql(
+        users, LOGIN, {"email": "customer@pizza.example", "password": demo_ids.DEMO_PASSWORD}
+    )
     old = login["data"]["login"]["refreshToken"]
     fresh = await gql(users, REFRESH, {"t": old})
     assert fresh["data"]["refreshToken"]["refreshToken"] != old
@@ -68,12 +78,22 @@ async def test_refresh_token_rotates_and_old_one_is_spent(start_subgraph) -> Non
 
 async def test_first_address_becomes_default(start_subgraph, settings) -> None:
     users = await start_subgraph("users")
-    reg = await gql(users, REGISTER, {"input": {"email": "n@b.co", "password": "long enough", "name": "N"}})
+    reg = await gql(
+        users, REGISTER, {"input": {"email": "n@b.co", "password": "long enough", "name": "N"}}
+    )
     headers = {"authorization": f"Bearer {reg['data']['register']['accessToken']}"}
     body = await gql(
-        users, ADD_ADDRESS,
-        {"input": {"label": "Home", "line1": "500 E 5th St", "city": "Austin", "postcode": "78701",
-                   "location": {"lat": 30.266, "lng": -97.738}}},
+        users,
+        ADD_ADDRESS,
+        {
+            "input": {
+                "label": "Home",
+                "line1": "500 E 5th St",
+                "city": "Austin",
+                "postcode": "78701",
+                "location": {"lat": 30.266, "lng": -97.738},
+            }
+        },
         headers=headers,
     )
     assert body["data"]["addAddress"]["address"]["isDefault"] is True
@@ -81,17 +101,33 @@ async def test_first_address_becomes_default(start_subgraph, settings) -> None:
 
 async def test_adding_an_address_needs_a_token(start_subgraph) -> None:
     users = await start_subgraph("users")
-    body = await gql(users, ADD_ADDRESS, {"input": {"label": "H", "line1": "x", "city": "y", "postcode": "1"}})
+    body = await gql(
+        users, ADD_ADDRESS, {"input": {"label": "H", "line1": "x", "city": "y", "postcode": "1"}}
+    )
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_private_fields_hidden_from_other_customers(start_subgraph, settings) -> None:
     users = await start_subgraph("users")
     stranger = bearer(settings, "usr_stranger", "CUSTOMER")
-    body = await gql(users, ENTITIES, {"r": [{"__typename": "User", "id": demo_ids.CUSTOMER_USER}]}, headers=stranger)
-    assert body["data"]["_entities"][0] == {"id": demo_ids.CUSTOMER_USER, "name": "Casey Customer", "email": None}
+    body = await gql(
+        users,
+        ENTITIES,
+        {"r": [{"__typename": "User", "id": demo_ids.CUSTOMER_USER}]},
+        headers=stranger,
+    )
+    assert body["data"]["_entities"][0] == {
+        "id": demo_ids.CUSTOMER_USER,
+        "name": "Casey Customer",
+        "email": None,
+    }
     staff = bearer(settings, demo_ids.STAFF_DOWNTOWN, "STAFF")
-    body = await gql(users, ENTITIES, {"r": [{"__typename": "User", "id": demo_ids.CUSTOMER_USER}]}, headers=staff)
+    body = await gql(
+        users,
+        ENTITIES,
+        {"r": [{"__typename": "User", "id": demo_ids.CUSTOMER_USER}]},
+        headers=staff,
+    )
     assert body["data"]["_entities"][0]["email"] == "customer@pizza.example"
 
 
