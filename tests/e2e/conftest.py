@@ -47,9 +47,23 @@ def free_port() -> int:
 
 @pytest.fixture
 async def embedded_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
-    """Router and subgraphs in this process on free ports."""
+    """Router and subgraphs in this process on free ports, fresh for one test."""
+    async for running in _embedded(tmp_path):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def shared_embedded_stack(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[RunningStack]:
+    """One embedded stack for a whole module (tests that do not depend on each other's state)."""
+    async for running in _embedded(tmp_path_factory.mktemp("embedded")):
+        yield running
+
+
+async def _embedded(data_dir: Path) -> AsyncIterator[RunningStack]:
     stack = EmbeddedStack(
-        settings=Settings(data_dir=tmp_path),
+        settings=Settings(data_dir=data_dir),
         router_port=0,
         subgraph_ports=dict.fromkeys(SUBGRAPH_NAMES, 0),
     )
