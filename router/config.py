@@ -3,7 +3,8 @@
 In: keyword arguments, a ``router.yaml`` (Apollo Router names: ``supergraph.listen``,
 ``supergraph.query_planning.cache.in_memory.limit``, ``override_subgraph_url``,
 ``traffic_shaping.all.timeout``, ``traffic_shaping.subgraphs.<name>.timeout``,
-``headers.{all,subgraphs.<name>}.request[].propagate.named``) and environment overrides
+``headers.{all,subgraphs.<name>}.request[].propagate.named``; ours:
+``supergraph.explorer.enabled``) and environment overrides
 (``ROUTER_HOST``, ``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``).
 Out: a frozen ``RouterConfig``.
 """
@@ -50,6 +51,8 @@ class RouterConfig:
     plan_cache_size: int = 512
     """Entries of each LRU cache (prepared operations, query plans)."""
     introspection: bool = True
+    explorer_enabled: bool = True
+    """Serve the GraphiQL explorer to browsers on ``GET /graphql`` (``supergraph.explorer.enabled``)."""
 
     def timeout_for(self, subgraph: str) -> float:
         """The timeout for requests to ``subgraph``."""
@@ -84,6 +87,9 @@ class RouterConfig:
             values["plan_cache_size"] = int(limit)
         if "introspection" in supergraph:
             values["introspection"] = bool(supergraph["introspection"])
+        explorer = supergraph.get("explorer") or {}
+        if "enabled" in explorer:
+            values["explorer_enabled"] = bool(explorer["enabled"])
         if data.get("override_subgraph_url"):
             values["override_subgraph_url"] = {
                 str(k): str(v) for k, v in data["override_subgraph_url"].items()

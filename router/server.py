@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from router import errors
+from router import errors, graphiql
 from router.config import RouterConfig
 from router.gateway import Gateway
 
@@ -134,6 +134,7 @@ def create_app(*, supergraph_sdl: str, config: RouterConfig) -> Starlette:
 
     app = Starlette(
         routes=[
+            *graphiql.routes(enabled=config.explorer_enabled),  # browsers' GET /graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
         ],
