@@ -30,6 +30,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    print_ast,
     visit,
 )
 from graphql.language import Visitor
@@ -114,17 +115,49 @@ class _PlanBuilder:
             graphs = sorted(info.graphs)
             if not graphs:
                 raise PlanningError(f"No subgraph resolves {root_type}.{nfield.name}")
+            if len(graphs) > 1:
+                if self.kind == "mutation":
+                    open_roots = {self.roots[-1].service} if self.roots else set()
+                else:
+                    open_roots = set(by_service)
+                graphs = self._cheapest_roots(root_type, nfield, graphs, open_roots)
             if self.kind == "mutation":
-                group = self._new_group(graphs[0], (), is_entity=False)
-                self.roots.append(group)
+                # Consecutive fields of one subgraph share a fetch: it runs them in order.
+                last = self.roots[-1] if self.roots else None
+                if last is not None and last.service == graphs[0]:
+                    group = last
+                else:
+                    group = self._new_group(graphs[0], (), is_entity=False)
+                    self.roots.append(group)
             else:
-                service = next((g for g in graphs if g in by_service), graphs[0])
+                service = graphs[0]
                 group = by_service.get(service) or self._new_group(service, (), is_entity=False)
                 if service not in by_service:
                     by_service[service] = group
                     self.roots.append(group)
-            self._add_local(group, group.selection, nfield, (), None)
+            self._add_local(group, group.selection, nfield, (), info.provides.get(group.service))
         return build_plan(self.roots, kind=self.kind, operation=self.operation)
+
+    def _cheapest_roots(
+        self, root_type: str, nfield: NField, graphs: list[str], open_roots: set[str]
+    ) -> list[str]:
+        """``graphs`` resolving a shareable root field, fewest fetches first.
+
+        Each candidate plans the field alone; a subgraph already fetched at the root costs one
+        fetch less. Ties keep an open root fetch, then the name order.
+        """
+        costs: dict[str, float] = {}
+        for service in graphs:
+            trial = _PlanBuilder(self.supergraph, self.operation)
+            group = trial._new_group(service, (), is_entity=False)
+            provides = self.supergraph.types[root_type].fields[nfield.name].provides.get(service)
+            try:
+                trial._add_local(group, group.selection, nfield, (), provides)
+            except PlanningError:
+                costs[service] = float("inf")
+                continue
+            costs[service] = _group_count(group) - (service in open_roots)
+        return sorted(graphs, key=lambda g: (costs[g], g not in open_roots, g))
 
     def _new_group(
         self,
@@ -170,6 +203,7 @@ class _PlanBuilder:
         """Plan ``fields`` of objects of ``type_name`` reached by ``group``; the groups used."""
         used = {group}
         info = self.supergraph.types[type_name]
+        remote: dict[str, int] | None = None
         for nfield in fields:
             if nfield.name == "__typename":
                 sub.add("__typename")
@@ -187,9 +221,24 @@ class _PlanBuilder:
                     nested = provided_field.selection_set
                 used |= self._add_local(group, sub, nfield, path, nested)
             else:
-                taken = {f.response_key: f.name for f in fields}
-                used |= self._jump(group, sub, info, nfield, path, taken)
+                taken = {f.response_key: _signature(f.name, f.arguments) for f in fields}
+                if remote is None:
+                    remote = self._remote_coverage(info, group.service, fields)
+                used |= self._jump(group, sub, info, nfield, path, taken, remote)
         return used
+
+    def _remote_coverage(
+        self, info: TypeInfo, service: str, fields: list[NField]
+    ) -> dict[str, int]:
+        """Per subgraph, how many of ``fields`` that ``service`` cannot resolve it resolves."""
+        coverage: dict[str, int] = {}
+        for nfield in fields:
+            field_info = info.fields.get(nfield.name)
+            if field_info is None or service in field_info.graphs:
+                continue
+            for graph in field_info.graphs:
+                coverage[graph] = coverage.get(graph, 0) + 1
+        return coverage
 
     def _key_field(self, info: TypeInfo, service: str, name: str) -> FieldNode | None:
         for key in info.keys:
@@ -248,17 +297,20 @@ class _PlanBuilder:
         nfield: NField,
         path: tuple[str, ...],
         taken: dict[str, str],
+        remote: dict[str, int] | None = None,
     ) -> set[FetchGroup]:
         """Resolve ``nfield`` through an ``_entities`` fetch to another subgraph.
 
-        ``taken`` maps the client's response keys at this level to field names: a key or
-        required field whose name the client uses as an alias for another field is fetched
-        under a ``_fed_<name>`` alias instead.
+        ``taken`` maps the client's response keys at this level to field signatures (name and
+        arguments): a key or required field whose name the client uses for another field, or
+        for the same field with other arguments, is fetched under a ``_fed_<name>`` alias. ``remote`` counts, per subgraph, the sibling
+        fields it could also resolve: among new fetches, the one serving most of them wins.
         """
         field_info = info.fields[nfield.name]
         reused = {c.service for c in group.children if c.merge_path == path}
         options = sorted(
-            self._jump_options(info, nfield.name), key=lambda o: (o[0] not in reused, o[0])
+            self._jump_options(info, nfield.name),
+            key=lambda o: (o[0] not in reused, -(remote or {}).get(o[0], 0), o[0]),
         )
         choice = next(
             (o for o in options if self._reachable(group.service, info.name, o[2].selection)),
@@ -354,9 +406,13 @@ class _PlanBuilder:
             rest = remaining.setdefault(runtime, [])
             for field_ in fields:
                 interface_field = interface.fields.get(field_.name)
+                # Fields of the interface object itself: here, or from another subgraph seeing
+                # the interface as an @interfaceObject through a key known here (no runtime
+                # type needed; its fetch collects the objects before the runtime types merge).
                 resolvable = interface_field is not None and (
                     group.service in interface_field.graphs
                     or self._key_field(interface, group.service, field_.name) is not None
+                    or self._interface_object_reachable(group.service, interface, field_.name)
                 )
                 first = local.setdefault(field_.response_key, field_) if resolvable else None
                 if first is None or first.selection != field_.selection:
@@ -394,6 +450,15 @@ class _PlanBuilder:
                 )
         return used | {child}
 
+    def _interface_object_reachable(self, service: str, interface: TypeInfo, name: str) -> bool:
+        """Whether another ``@interfaceObject`` subgraph resolves ``name`` through a local key."""
+        graphs = interface.fields[name].graphs & interface.interface_object_graphs
+        return any(
+            self._reachable(service, interface.name, key.selection)
+            for graph in sorted(graphs)
+            for key in interface.resolvable_keys(graph)
+        )
+
     def _plan_hidden(
         self,
         group: FetchGroup,
@@ -410,7 +475,7 @@ class _PlanBuilder:
     def _field_set_fields(
         self, type_name: str, selection_set: SelectionSetNode, aliases: dict[str, str] | None = None
     ) -> list[NField]:
-        schema_type = self.supergraph.api_schema.get_type(type_name)
+        schema_type = self.supergraph.schema_for_planning.get_type(type_name)
         if not isinstance(schema_type, GraphQLObjectType | GraphQLInterfaceType):
             raise PlanningError(f"Type {type_name} has no fields in the API schema")
         fields: list[NField] = []
@@ -428,7 +493,7 @@ class _PlanBuilder:
                 response_key=alias or name,
                 name=name,
                 alias=alias,
-                arguments=(),
+                arguments=tuple(node.arguments or ()),
                 type=definition.type,
                 parent_type=type_name,
             )
@@ -454,7 +519,7 @@ class _PlanBuilder:
                 return False
             if node.selection_set is not None:
                 schema_type = cast(
-                    GraphQLObjectType, self.supergraph.api_schema.get_type(type_name)
+                    GraphQLObjectType, self.supergraph.schema_for_planning.get_type(type_name)
                 )
                 named = get_named_type(schema_type.fields[node.name.value].type).name
                 if not self._reachable(service, named, node.selection_set):
@@ -462,11 +527,25 @@ class _PlanBuilder:
         return True
 
 
+def _group_count(group: FetchGroup) -> int:
+    return 1 + sum(_group_count(child) for child in group.children)
+
+
+def _signature(name: str, arguments: tuple[ArgumentNode, ...]) -> str:
+    """A field's name with its printed arguments: equal signatures select equal values."""
+    if not arguments:
+        return name
+    return name + "(" + ",".join(print_ast(a) for a in arguments) + ")"
+
+
 def _hidden_aliases(selection_set: SelectionSetNode, taken: dict[str, str]) -> dict[str, str]:
-    """Aliases for top-level field-set fields whose name the client uses for another field."""
-    return {
-        node.name.value: f"_fed_{node.name.value}"
-        for node in selection_set.selections
-        if isinstance(node, FieldNode)
-        and taken.get(node.name.value, node.name.value) != node.name.value
-    }
+    """Aliases for top-level field-set fields whose name the client uses for another value."""
+    aliases: dict[str, str] = {}
+    for node in selection_set.selections:
+        if not isinstance(node, FieldNode):
+            continue
+        name = node.name.value
+        signature = _signature(name, tuple(node.arguments or ()))
+        if taken.get(name, signature) != signature:
+            aliases[name] = f"_fed_{name}"
+    return aliases

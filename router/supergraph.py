@@ -32,7 +32,7 @@ from graphql import (
     parse,
     value_from_ast_untyped,
 )
-from graphql.language import OperationType
+from graphql.language import REMOVE, OperationType, Visitor, visit
 
 from router.errors import SupergraphError
 
@@ -99,6 +99,10 @@ class Supergraph:
     api_schema: GraphQLSchema
     root_types: dict[OperationType, str]
     sdl: str = ""
+    planning_schema: GraphQLSchema | None = None
+    """The API schema with ``@inaccessible`` elements kept: key and required fields may be
+    inaccessible to clients, the planner still fetches them. ``None`` when nothing is
+    inaccessible (``api_schema`` serves)."""
 
     @classmethod
     def parse(cls, sdl: str, *, override_urls: dict[str, str] | None = None) -> Supergraph:
@@ -113,9 +117,20 @@ class Supergraph:
         types = _read_types(document, enum_to_name)
         root_types = _read_root_types(document)
         api_schema = build_api_schema(document)
+        stripped = _without_inaccessible(document)
         return cls(
-            subgraphs=subgraphs, types=types, api_schema=api_schema, root_types=root_types, sdl=sdl
+            subgraphs=subgraphs,
+            types=types,
+            api_schema=api_schema,
+            root_types=root_types,
+            sdl=sdl,
+            planning_schema=None if stripped is document else build_api_schema(stripped),
         )
+
+    @property
+    def schema_for_planning(self) -> GraphQLSchema:
+        """The schema in which key and required fields are looked up (inaccessible included)."""
+        return self.planning_schema or self.api_schema
 
     def type(self, name: str) -> TypeInfo:
         """The type named ``name`` (raises ``KeyError`` if unknown)."""
@@ -156,6 +171,22 @@ def _possible_types_cached(_schema_id: int, schema: GraphQLSchema, name: str) ->
     if isinstance(named, GraphQLObjectType):
         return [named.name]
     return []
+
+
+def _without_inaccessible(document: DocumentNode) -> DocumentNode:
+    """``document`` without ``@inaccessible`` applications (itself when it has none)."""
+    found = False
+
+    class _Remover(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: object) -> Any:
+            nonlocal found
+            if node.name.value == "inaccessible":
+                found = True
+                return REMOVE
+            return None
+
+    stripped = visit(document, _Remover())
+    return stripped if found else document
 
 
 def _args(directive: DirectiveNode) -> dict[str, Any]:
