@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON map overriding where subgraphs are reached, e.g. {"menu": "http://menu:4002/graphql"}',
     )
+    migrate_on_start: bool = Field(
+        default=True, description="apply Alembic migrations when a subgraph starts"
+    )
     load_demo_data: bool = True
     subgraph_timeout_seconds: float = 10.0
 

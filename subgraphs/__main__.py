@@ -1,12 +1,18 @@
-"""Run one subgraph on its own: ``python -m subgraphs NAME [--port N] [--host H]``."""
+"""Run one subgraph on its own: ``python -m subgraphs NAME [--port N] [--host H]``.
+
+``--migrate-only`` applies the subgraph's Alembic migrations and exits (a Kubernetes
+Job before a rollout; replicas then start with ``PIZZA_MIGRATE_ON_START=false``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 import uvicorn
 
 from shared.settings import SUBGRAPH_NAMES, get_settings
+from shared.subgraph import SubgraphRuntime
 from subgraphs import create_app
 
 
@@ -16,14 +22,28 @@ def main() -> None:
     parser.add_argument("name", choices=SUBGRAPH_NAMES, help="which subgraph")
     parser.add_argument("--host", default=None, help="listen address (default PIZZA_HOST)")
     parser.add_argument("--port", type=int, default=None, help="port (default 4001 + index)")
+    parser.add_argument(
+        "--migrate-only", action="store_true", help="apply the database migrations and exit"
+    )
     args = parser.parse_args()
     settings = get_settings()
+    if args.migrate_only:
+        asyncio.run(_migrate(args.name))
+        return
     uvicorn.run(
         create_app(args.name),
         host=args.host or settings.host,
         port=args.port or settings.subgraph_port(args.name),
         log_level="info",
     )
+
+
+async def _migrate(name: str) -> None:
+    runtime = SubgraphRuntime.create(name)
+    try:
+        await runtime.db.migrate()
+    finally:
+        await runtime.db.dispose()
 
 
 if __name__ == "__main__":
