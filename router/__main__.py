@@ -21,6 +21,7 @@ router.yaml (Apollo Router names):
     listen: 127.0.0.1:4000
     introspection: true
     explorer: {enabled: true}   # GraphiQL for browsers on GET /graphql
+  plugins: {experimental.expose_query_plan: true}  # header Apollo-Expose-Query-Plan: true
     query_planning: {cache: {in_memory: {limit: 512}}}
   override_subgraph_url: {products: http://127.0.0.1:4002/graphql}
   traffic_shaping:

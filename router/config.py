@@ -51,6 +51,9 @@ class RouterConfig:
     plan_cache_size: int = 512
     """Entries of each LRU cache (prepared operations, query plans)."""
     introspection: bool = True
+    expose_query_plan: bool = False
+    """Answer ``Apollo-Expose-Query-Plan: true`` with ``extensions.apolloQueryPlan`` (router.yaml
+    ``plugins: {experimental.expose_query_plan: true}``, as Apollo Router)."""
     explorer_enabled: bool = True
     """Serve the GraphiQL explorer to browsers on ``GET /graphql`` (``supergraph.explorer.enabled``)."""
 
@@ -90,6 +93,9 @@ class RouterConfig:
         explorer = supergraph.get("explorer") or {}
         if "enabled" in explorer:
             values["explorer_enabled"] = bool(explorer["enabled"])
+        plugins = data.get("plugins") or {}
+        if "experimental.expose_query_plan" in plugins:
+            values["expose_query_plan"] = bool(plugins["experimental.expose_query_plan"])
         if data.get("override_subgraph_url"):
             values["override_subgraph_url"] = {
                 str(k): str(v) for k, v in data["override_subgraph_url"].items()

@@ -30,7 +30,7 @@ from router.operation import (
     normalize,
     prepare_operation,
 )
-from router.plan import QueryPlan
+from router.plan import QueryPlan, format_plan
 from router.planner import QueryPlanner
 from router.response import shape_data
 from router.supergraph import Supergraph
@@ -161,8 +161,12 @@ class Gateway:
         variables: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         allow_mutations: bool = True,
+        expose_plan: bool = False,
     ) -> dict[str, Any]:
-        """Run one GraphQL request; the response dict. Raises ``RequestError`` before execution."""
+        """Run one GraphQL request; the response dict. Raises ``RequestError`` before execution.
+
+        ``expose_plan`` adds the readable plan as ``extensions.apolloQueryPlan.text``.
+        """
         prepared = self.prepare(query, operation_name)
         if prepared.kind == "mutation" and not allow_mutations:
             raise errors.RequestError(
@@ -188,6 +192,8 @@ class Gateway:
         response: dict[str, Any] = {"data": shaped}
         if errs:
             response["errors"] = errs
+        if expose_plan:
+            response["extensions"] = {"apolloQueryPlan": {"text": format_plan(planned.plan)}}
         return response
 
     def _introspect(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:

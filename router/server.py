@@ -116,6 +116,8 @@ def create_app(*, supergraph_sdl: str, config: RouterConfig) -> Starlette:
                 variables=variables,
                 headers=_forwarded_headers(request),
                 allow_mutations=request.method == "POST",
+                expose_plan=config.expose_query_plan
+                and request.headers.get("apollo-expose-query-plan", "").lower() == "true",
             )
         except errors.RequestError as error:
             return _request_error(error, media_type)

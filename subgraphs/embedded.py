@@ -107,6 +107,7 @@ class EmbeddedStack:
             port=self.router_port,
             override_subgraph_url=dict(self.subgraph_urls),
             timeout=self.settings.subgraph_timeout_seconds,
+            expose_query_plan=True,  # local development: plans on request (Apollo-Expose-Query-Plan)
         )
         app = create_router_app(supergraph_sdl=self.supergraph_sdl, config=config)
         port = await self._serve(app, self.router_port)

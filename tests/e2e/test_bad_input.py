@@ -173,3 +173,21 @@ async def test_invalid_place_order_changes_nothing(router: httpx.AsyncClient) ->
         )
     ).json()
     assert mine["data"]["me"]["orders"]["totalCount"] == 0
+
+
+async def test_query_plan_is_exposed_on_request(router: httpx.AsyncClient) -> None:
+    query = "{ stores { name menu { storeId } } }"
+    plain = (await router.post("/graphql", json={"query": query})).json()
+    assert "extensions" not in plain
+    shown = (
+        await router.post(
+            "/graphql", json={"query": query}, headers={"apollo-expose-query-plan": "true"}
+        )
+    ).json()
+    text = shown["extensions"]["apolloQueryPlan"]["text"]
+    assert shown["data"] == plain["data"]
+    assert (
+        'Fetch(service: "geo")' in text
+        and 'Flatten(path: "stores.@")' in text
+        and 'service: "menu"' in text
+    )

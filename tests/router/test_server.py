@@ -113,3 +113,10 @@ def test_cli_help_documents_the_commands() -> None:
     assert completed.returncode == 0
     for word in ("plan", "compose", "--supergraph", "override_subgraph_url", "traffic_shaping"):
         assert word in completed.stdout
+
+
+def test_expose_query_plan_is_read_from_apollo_router_plugins(tmp_path) -> None:
+    path = tmp_path / "router.yaml"
+    path.write_text("plugins:\n  experimental.expose_query_plan: true\n", encoding="utf-8")
+    assert RouterConfig.from_yaml(path, environ={}).expose_query_plan is True
+    assert RouterConfig().expose_query_plan is False
