@@ -73,9 +73,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_supergraph(path: str) -> str | None:
+    """The SDL at ``path`` once it is known to be a usable supergraph; None after printing why not."""
+    from graphql import GraphQLError
+
+    from router.errors import SupergraphError
+    from router.supergraph import Supergraph
+
+    try:
+        sdl = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read the supergraph file {path}: {error}", file=sys.stderr)
+        return None
+    try:
+        Supergraph.parse(sdl)
+    except (SupergraphError, GraphQLError) as error:
+        print(f"error: {path} is not a valid supergraph: {error}", file=sys.stderr)
+        return None
+    return sdl
+
+
 def _serve(args: argparse.Namespace) -> int:
     if not args.supergraph:
         print("error: --supergraph is required to serve", file=sys.stderr)
+        return 2
+    sdl = _read_supergraph(args.supergraph)
+    if sdl is None:
         return 2
     config = (
         RouterConfig.from_yaml(args.config) if args.config else RouterConfig().with_env(os.environ)
@@ -105,7 +128,6 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from router.server import create_app
 
-    sdl = Path(args.supergraph).read_text(encoding="utf-8")
     app = create_app(supergraph_sdl=sdl, config=config)
     uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False)
     return 0
@@ -117,7 +139,10 @@ def _plan(args: argparse.Namespace) -> int:
     from router.errors import RequestError
     from router.gateway import Gateway
 
-    gateway = Gateway.from_sdl(Path(args.supergraph).read_text(encoding="utf-8"), RouterConfig())
+    sdl = _read_supergraph(args.supergraph)
+    if sdl is None:
+        return 2
+    gateway = Gateway.from_sdl(sdl, RouterConfig())
     query = Path(args.query_file).read_text(encoding="utf-8")
     try:
         prepared = gateway.prepare(query, args.operation_name)
@@ -136,7 +161,16 @@ def _compose(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"error: composition is not available: {error}", file=sys.stderr)
         return 1
-    sdl = compose_from_config(args.config)
+    from router.composition import CompositionFailed
+
+    try:
+        sdl = compose_from_config(args.config)
+    except CompositionFailed as error:
+        print(f"error: composition failed:\n{error}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"error: cannot compose from {args.config}: {error}", file=sys.stderr)
+        return 1
     if args.output:
         Path(args.output).write_text(sdl, encoding="utf-8")
     else:

@@ -120,3 +120,26 @@ def test_expose_query_plan_is_read_from_apollo_router_plugins(tmp_path) -> None:
     path.write_text("plugins:\n  experimental.expose_query_plan: true\n", encoding="utf-8")
     assert RouterConfig.from_yaml(path, environ={}).expose_query_plan is True
     assert RouterConfig().expose_query_plan is False
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("type Query { a: Int }", "is not a valid supergraph"),
+        ("garbage {{", "is not a valid supergraph"),
+        (None, "cannot read the supergraph file"),
+    ],
+)
+def test_cli_refuses_a_bad_supergraph_file_with_a_clear_message(tmp_path, content, message) -> None:
+    path = tmp_path / "supergraph.graphql"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "router", "--supergraph", str(path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
