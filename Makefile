@@ -51,3 +51,26 @@ check-schema: $(STAMP) ## Fail when the committed SDL in schema/ is stale
 
 clean: ## Remove the venv, npm packages and local data
 	rm -rf $(VENV) tests/js/node_modules var .pytest_cache .ruff_cache
+
+# Router benchmark (docs/benchmarks.md): our router against @apollo/gateway and Hive Gateway.
+BENCH_JS_STAMP := bench/js/node_modules/.installed
+BENCH_ARGS ?=
+
+$(BENCH_JS_STAMP): bench/js/package.json bench/js/package-lock.json
+	cd bench/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(BENCH_JS_STAMP)
+
+.PHONY: bench
+bench: $(STAMP) $(BENCH_JS_STAMP) ## Benchmark the router against @apollo/gateway and Hive Gateway (BENCH_ARGS="--quick")
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	  else \
+	    echo "bench needs wrk: sudo apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)"; exit 1; \
+	  fi; }
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Persisted queries (docs/adr/0008-router-edge.md): the safelist partners are held to.
+.PHONY: manifest
+manifest: $(STAMP) ## Write schema/persisted-queries.json from the operations/ .graphql files
+	$(PY) -m router manifest operations/ --supergraph schema/supergraph.graphql --output schema/persisted-queries.json

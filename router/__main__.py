@@ -1,8 +1,10 @@
 """Command line: serve the router, print a query plan, or compose a supergraph.
 
 In: ``python -m router [serve] --supergraph PATH [--host H] [--port N] [--config router.yaml]
-[--workers N]``, ``python -m router plan --supergraph PATH QUERY_FILE [--operation-name NAME]``,
-``python -m router compose CONFIG.yaml [--output FILE]``. Out: a running server, a printed plan,
+[--workers N] [--deduplicate-inflight]``,
+``python -m router plan --supergraph PATH QUERY_FILE [--operation-name NAME]``,
+``python -m router compose CONFIG.yaml [--output FILE]``,
+``python -m router manifest DIR [--output FILE] [--supergraph SDL] [--check]``. Out: a running server, a printed plan,
 or a supergraph SDL.
 """
 
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from router.config import RouterConfig
+from router.edge.config import HELP as EDGE_HELP
 
 _EPILOG = """\
 router.yaml (Apollo Router names):
@@ -39,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m router",
         description="A Python Apollo Federation 2 router.",
-        epilog=_EPILOG,
+        epilog=_EPILOG + "\n" + EDGE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command")
@@ -53,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, default=default, help="listen port (default 4000)")
         target.add_argument(
             "--workers", type=int, default=argparse.SUPPRESS if sub else 1, help="worker processes"
+        )
+        target.add_argument(
+            "--deduplicate-inflight",
+            action="store_true",
+            default=argparse.SUPPRESS if sub else False,
+            help="byte-identical concurrent queries share one execution",
         )
 
     add_serve_options(parser, sub=False)
@@ -70,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     compose = commands.add_parser("compose", help="compose a supergraph from a supergraph.yaml")
     compose.add_argument("config", help="supergraph.yaml (Rover format)")
     compose.add_argument("--output", help="write the SDL here instead of stdout")
+
+    manifest = commands.add_parser(
+        "manifest", help="write an Apollo persisted-query manifest from .graphql operation files"
+    )
+    manifest.add_argument("operations", help="directory of .graphql operation files")
+    manifest.add_argument("--output", help="write the manifest here instead of stdout")
+    manifest.add_argument("--supergraph", help="validate the operations against this supergraph")
+    manifest.add_argument(
+        "--check", action="store_true", help="fail when --output differs (a stale manifest)"
+    )
     return parser
 
 
@@ -116,6 +135,8 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["ROUTER_HOST"], os.environ["ROUTER_PORT"] = config.host, str(config.port)
         if args.config:
             os.environ["ROUTER_CONFIG_PATH"] = str(Path(args.config).resolve())
+        if args.deduplicate_inflight:
+            os.environ["ROUTER_DEDUPLICATE_INFLIGHT"] = "1"
         uvicorn.run(
             "router.server:create_app_from_env",
             factory=True,
@@ -128,7 +149,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from router.server import create_app
 
-    app = create_app(supergraph_sdl=sdl, config=config)
+    app = create_app(
+        supergraph_sdl=sdl, config=config, deduplicate_inflight=args.deduplicate_inflight
+    )
     uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False)
     return 0
 
@@ -178,6 +201,32 @@ def _compose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifest(args: argparse.Namespace) -> int:
+    from router.edge.manifest import ManifestError, build_manifest, render_manifest
+
+    schema = None
+    if args.supergraph:
+        from router.supergraph import Supergraph
+
+        schema = Supergraph.parse(Path(args.supergraph).read_text(encoding="utf-8")).api_schema
+    try:
+        text = render_manifest(build_manifest(args.operations, schema=schema))
+    except ManifestError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.check:
+        current = Path(args.output).read_text(encoding="utf-8") if args.output else ""
+        if current != text:
+            print(f"error: {args.output} is stale: run make manifest", file=sys.stderr)
+            return 1
+        return 0
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit status."""
     args = _parser().parse_args(argv)
@@ -185,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         return _plan(args)
     if args.command == "compose":
         return _compose(args)
+    if args.command == "manifest":
+        return _manifest(args)
     return _serve(args)
 
 

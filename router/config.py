@@ -3,14 +3,16 @@
 In: keyword arguments, a ``router.yaml`` (Apollo Router names: ``supergraph.listen``,
 ``supergraph.query_planning.cache.in_memory.limit``, ``override_subgraph_url``,
 ``traffic_shaping.all.timeout``, ``traffic_shaping.subgraphs.<name>.timeout``,
-``headers.{all,subgraphs.<name>}.request[].propagate.named``; ours:
-``supergraph.explorer.enabled``) and environment overrides
-(``ROUTER_HOST``, ``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``).
+``headers.{all,subgraphs.<name>}.request[].propagate.named``, ``authentication.router.jwt``,
+``authorization.directives``; ours: ``supergraph.explorer.enabled``,
+``authorization.policies.hook``) and environment overrides (``ROUTER_HOST``, ``ROUTER_PORT``,
+``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``, ``PIZZA_ROUTER_CLAIMS_SECRET``).
 Out: a frozen ``RouterConfig``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -19,6 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from router.auth.claims import CLAIMS_HEADER, DEV_CLAIMS_SECRET
+from router.auth.config import AuthConfig
+from router.edge.config import EdgeConfig
+
+logger = logging.getLogger("router")
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
@@ -56,6 +64,10 @@ class RouterConfig:
     ``plugins: {experimental.expose_query_plan: true}``, as Apollo Router)."""
     explorer_enabled: bool = True
     """Serve the GraphiQL explorer to browsers on ``GET /graphql`` (``supergraph.explorer.enabled``)."""
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    """JWT authentication, the authorization directives and the claims secret (``router.auth``)."""
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
+    """APQ, persisted queries, limits, batching, CORS, CSRF, rate limits (``router.edge``)."""
 
     def timeout_for(self, subgraph: str) -> float:
         """The timeout for requests to ``subgraph``."""
@@ -64,7 +76,11 @@ class RouterConfig:
     def headers_for(self, subgraph: str) -> tuple[str, ...]:
         """Header names forwarded to ``subgraph``."""
         extra = self.subgraph_propagate_headers.get(subgraph, ())
-        return self.propagate_headers + tuple(h for h in extra if h not in self.propagate_headers)
+        names = self.propagate_headers + tuple(h for h in extra if h not in self.propagate_headers)
+        if self.auth.jwt is not None:
+            # The router's signed claims replace the end-user token (see router.auth).
+            names = (*(h for h in names if h != self.auth.jwt.header_name), CLAIMS_HEADER)
+        return names
 
     @classmethod
     def from_yaml(
@@ -115,6 +131,8 @@ class RouterConfig:
             str(name): _propagated(rules)
             for name, rules in (headers.get("subgraphs") or {}).items()
         }
+        values["auth"] = AuthConfig.from_mapping(data)
+        values["edge"] = EdgeConfig.from_mapping(data)
         return cls(**values)
 
     def with_env(self, environ: Mapping[str, str]) -> RouterConfig:
@@ -133,6 +151,15 @@ class RouterConfig:
         }
         if urls:
             changes["override_subgraph_url"] = {**self.override_subgraph_url, **urls}
+        if environ.get("ROUTER_INTROSPECTION"):
+            changes["introspection"] = environ["ROUTER_INTROSPECTION"].lower() in ("1", "true")
+        if self.edge.with_env(environ) is not self.edge:
+            changes["edge"] = self.edge.with_env(environ)
+        if self.auth.jwt is not None and self.auth.claims_secret is None:
+            secret = environ.get("PIZZA_ROUTER_CLAIMS_SECRET") or DEV_CLAIMS_SECRET
+            if secret == DEV_CLAIMS_SECRET and environ.get("PIZZA_MODE", "embedded") != "embedded":
+                logger.warning("PIZZA_ROUTER_CLAIMS_SECRET is not set: using the dev default")
+            changes["auth"] = replace(self.auth, claims_secret=secret)
         return replace(self, **changes) if changes else self
 
 

@@ -19,6 +19,25 @@ Codes (Apollo Router names where one exists):
   not a GraphQL JSON response.
 - ``INTERNAL_SERVER_ERROR``: an unexpected router failure (details only in the log).
 
+Request edge (``router.edge``; HTTP status in brackets, sent whatever the ``accept`` header):
+
+- ``CSRF_ERROR`` [400]: a "simple" request (GET, or POST with a form/``text/plain`` content
+  type) without one of ``csrf.required_headers``.
+- ``INVALID_GRAPHQL_REQUEST`` [413]: the body is over ``limits.http_max_request_bytes``.
+- ``REQUEST_RATE_LIMITED`` [429, ``Retry-After``]: a global, per-client or per-IP rate limit.
+- ``BATCHING_NOT_ENABLED``, ``BATCH_LIMIT_EXCEEDED`` [400]: a JSON array body.
+- ``PERSISTED_QUERY_NOT_FOUND`` [200]: APQ hash unknown; the client resends with the query.
+- ``PERSISTED_QUERY_HASH_MISMATCH`` [400]: the APQ ``sha256Hash`` is not the query's.
+- ``PERSISTED_QUERY_NOT_SUPPORTED`` [400]: a ``persistedQuery`` extension while APQ is off.
+- ``PERSISTED_QUERY_NOT_IN_LIST`` [404]: an id the persisted query manifest does not hold.
+- ``QUERY_NOT_IN_SAFELIST`` [403]: freeform GraphQL that the safelist does not hold.
+- ``PERSISTED_QUERY_ID_REQUIRED`` [400]: freeform GraphQL where only ids are allowed.
+- ``CANNOT_SEND_PQ_ID_AND_BODY`` [400]: an id and a body together without APQ.
+- ``MAX_DEPTH_LIMIT``, ``MAX_HEIGHT_LIMIT``, ``MAX_ROOT_FIELDS_LIMIT``, ``MAX_ALIASES_LIMIT``,
+  ``COST_ESTIMATED_TOO_EXPENSIVE``: operation limits (status as for validation errors).
+- ``INTROSPECTION_DISABLED``: ``__schema``/``__type`` while ``supergraph.introspection`` is
+  false (status as for validation errors).
+
 Subgraph failures also carry ``extensions.serviceName``; the parts of the response that
 depended on the failed fetch become null.
 """
@@ -38,6 +57,7 @@ SUBGRAPH_UNAVAILABLE = "SUBGRAPH_UNAVAILABLE"
 SUBGRAPH_TIMEOUT = "SUBGRAPH_TIMEOUT"
 SUBGRAPH_BAD_RESPONSE = "SUBGRAPH_BAD_RESPONSE"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 
 class SupergraphError(ValueError):
@@ -58,11 +78,14 @@ class RequestError(Exception):
         code: str,
         status: int = 400,
         errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
         self.errors = errors or [graphql_error(message, code=code)]
+        self.headers = headers
+        """Extra response headers (``Retry-After``, ``Cache-Control``)."""
 
 
 class SubgraphFetchError(Exception):

@@ -3,85 +3,242 @@
 In: a subgraph name, a JSON request body (bytes) and the client's request headers (lower-case
 names; only the configured ones are forwarded). Out: the parsed
 GraphQL response (a dict), or ``SubgraphFetchError`` with ``SUBGRAPH_UNAVAILABLE``,
-``SUBGRAPH_TIMEOUT`` or ``SUBGRAPH_BAD_RESPONSE``. One shared ``httpx.AsyncClient`` keeps
-pooled keep-alive connections to every subgraph.
+``SUBGRAPH_TIMEOUT`` or ``SUBGRAPH_BAD_RESPONSE``.
+
+The transport is a small pooled HTTP/1.1 client (``SubgraphHTTPClient``): asyncio protocols
+with httptools' response parser and keep-alive connections per origin. The router only ever
+POSTs JSON to subgraphs, and httpx spent most of a warm request's time in its own layers
+(docs/benchmarks.md has the profile and the httpx/aiohttp/this-client comparison).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import httptools
 import orjson
 
 from router import errors
 from router.config import RouterConfig
 from router.supergraph import Subgraph
 
-_JSON = "application/json"
+_MAX_IDLE_PER_ORIGIN = 128
 
 
-def create_http_client() -> httpx.AsyncClient:
+class _ConnectionClosed(ConnectionError):
+    """The peer closed the connection before answering."""
+
+    def __init__(self, *, received: bool) -> None:
+        super().__init__("connection closed before the response was complete")
+        self.received = received
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection; one request at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.chunks: list[bytes] = []
+        self.received = False
+        self.closed = False
+        self.keep_alive = True
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop transports aren't subclasses
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self._fail(error)
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(_ConnectionClosed(received=self.received))
+
+    # httptools callbacks
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        self.keep_alive = self.parser.should_keep_alive()
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result((self.parser.get_status_code(), b"".join(self.chunks)))
+
+    def _fail(self, error: BaseException) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        """Send one request; its status and body."""
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.chunks = []
+        self.received = False
+        self.transport.write(request)
+        return await self.waiter
+
+    def reusable(self) -> bool:
+        return not self.closed and self.keep_alive and self.waiter is None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Origin:
+    """Where requests for one URL go, with its idle keep-alive connections."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"unsupported subgraph URL: {url}")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.ssl: ssl.SSLContext | None = (
+            ssl.create_default_context() if parts.scheme == "https" else None
+        )
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        default_port = self.port == (443 if self.ssl else 80)
+        authority = parts.netloc.rsplit("@", 1)[-1] if not default_port else self.host
+        self.head = f"POST {target} HTTP/1.1\r\nhost: {authority}\r\n".encode("latin-1")
+        self.idle: deque[_Connection] = deque()
+
+    async def connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_connection(
+            _Connection,
+            self.host,
+            self.port,
+            ssl=self.ssl,
+            server_hostname=self.host if self.ssl else None,
+        )
+        return connection
+
+
+class SubgraphHTTPClient:
+    """Pooled keep-alive HTTP/1.1 client for JSON POSTs to subgraphs."""
+
+    def __init__(self) -> None:
+        self.origins: dict[str, _Origin] = {}
+
+    def origin(self, url: str) -> _Origin:
+        origin = self.origins.get(url)
+        if origin is None:
+            origin = self.origins[url] = _Origin(url)
+        return origin
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
+        """POST ``body`` to ``url``; the response status and body. Raises ``OSError``."""
+        origin = self.origin(url)
+        lines = [origin.head]
+        for name, value in headers.items():
+            lines.append(f"{name}: {value}\r\n".encode("latin-1"))
+        lines.append(b"content-length: %d\r\n\r\n" % len(body))
+        lines.append(body)
+        request = b"".join(lines)
+        while origin.idle:
+            connection = origin.idle.pop()
+            if connection.reusable():
+                try:
+                    return await self._exchange(origin, connection, request)
+                except _ConnectionClosed as error:
+                    if error.received:
+                        raise
+                    # The server closed an idle connection as we reused it: try another one.
+        return await self._exchange(origin, await origin.connect(), request)
+
+    async def _exchange(
+        self, origin: _Origin, connection: _Connection, request: bytes
+    ) -> tuple[int, bytes]:
+        try:
+            result = await connection.exchange(request)
+        except BaseException:
+            # Cancelled (timeout) or failed: the connection's state is unknown, never reuse it.
+            connection.close()
+            raise
+        if connection.reusable() and len(origin.idle) < _MAX_IDLE_PER_ORIGIN:
+            origin.idle.append(connection)
+        else:
+            connection.close()
+        return result
+
+    async def aclose(self) -> None:
+        """Close every idle connection."""
+        for origin in self.origins.values():
+            while origin.idle:
+                origin.idle.pop().close()
+
+
+def create_http_client() -> SubgraphHTTPClient:
     """The pooled client the router shares between all subgraph requests."""
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30)
-    return httpx.AsyncClient(limits=limits, timeout=None, http2=False)
+    return SubgraphHTTPClient()
+
+
+def _safe_header(value: str) -> bool:
+    return "\r" not in value and "\n" not in value
 
 
 class SubgraphFetcher:
     """Sends GraphQL requests to subgraphs with per-subgraph URLs and timeouts."""
 
     def __init__(
-        self, *, client: httpx.AsyncClient, subgraphs: Mapping[str, Subgraph], config: RouterConfig
+        self, *, client: SubgraphHTTPClient, subgraphs: Mapping[str, Subgraph], config: RouterConfig
     ) -> None:
         self.client = client
         self.urls = {name: subgraph.url for name, subgraph in subgraphs.items()}
         self.deadlines = {name: config.timeout_for(name) for name in subgraphs}
-        self.timeouts = {name: httpx.Timeout(seconds) for name, seconds in self.deadlines.items()}
         self.forwarded = {name: config.headers_for(name) for name in subgraphs}
 
     async def fetch(
         self, service: str, body: bytes, client_headers: Mapping[str, str]
     ) -> dict[str, Any]:
         """POST ``body`` to ``service``; the decoded GraphQL response."""
-        request_headers = {"content-type": _JSON, "accept": _JSON}
+        request_headers = {"content-type": "application/json", "accept": "application/json"}
         for name in self.forwarded[service]:
             value = client_headers.get(name)
-            if value is not None:
+            if value is not None and _safe_header(value):
                 request_headers[name] = value
         try:
-            # The timeout bounds the whole exchange, not each phase (connect, read...).
+            # The timeout bounds the whole exchange (connect, send, wait, read).
             async with asyncio.timeout(self.deadlines[service]):
-                response = await self.client.post(
-                    self.urls[service],
-                    content=body,
-                    headers=request_headers,
-                    timeout=self.timeouts[service],
-                )
-        except (TimeoutError, httpx.TimeoutException) as error:
+                status, content = await self.client.post(self.urls[service], body, request_headers)
+        except TimeoutError as error:
             raise errors.SubgraphFetchError(
                 f"Subgraph '{service}' timed out", code=errors.SUBGRAPH_TIMEOUT, service=service
             ) from error
-        except httpx.HTTPError as error:
+        except (OSError, ValueError, httptools.HttpParserError) as error:
             raise errors.SubgraphFetchError(
                 f"Subgraph '{service}' is unavailable: {type(error).__name__}",
                 code=errors.SUBGRAPH_UNAVAILABLE,
                 service=service,
             ) from error
         try:
-            payload = orjson.loads(response.content)
+            payload = orjson.loads(content)
         except orjson.JSONDecodeError:
             payload = None
         if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
             raise errors.SubgraphFetchError(
-                f"Subgraph '{service}' returned HTTP {response.status_code} without a GraphQL response",
+                f"Subgraph '{service}' returned HTTP {status} without a GraphQL response",
                 code=errors.SUBGRAPH_BAD_RESPONSE,
                 service=service,
             )
-        if response.status_code >= 300 and not payload.get("errors"):
+        if status >= 300 and not payload.get("errors"):
             raise errors.SubgraphFetchError(
-                f"Subgraph '{service}' returned HTTP {response.status_code}",
+                f"Subgraph '{service}' returned HTTP {status}",
                 code=errors.SUBGRAPH_BAD_RESPONSE,
                 service=service,
             )

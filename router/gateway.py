@@ -2,9 +2,10 @@
 
 In: a GraphQL request (query, operationName, variables) and the client's headers.
 Out: the GraphQL response dict (``data``/``errors``), or ``RequestError`` for requests
-refused before execution. Stages: prepare (parse + validate, cached per query text and
-operation name) → coerce variables → normalize and plan (cached per query, operation name and
-``@skip``/``@include`` values) → execute → shape.
+refused before execution. Stages: authenticate (JWT → claims, ``router.auth``) → prepare
+(parse + validate, cached per query text and operation name) → coerce variables → authorize
+(remove fields the caller may not see) → normalize and plan (cached per query, operation name,
+``@skip``/``@include`` values and authorization outcome) → execute → shape.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from graphql import execute_sync
 from graphql.execution.values import get_variable_values
 
 from router import errors
+from router.auth import AuthorizedOperation, PolicyHook, RouterAuth
 from router.config import RouterConfig
+from router.edge.limits import OperationLimits
 from router.executor import execute_plan
 from router.fetcher import SubgraphFetcher, create_http_client
 from router.operation import (
@@ -50,27 +53,48 @@ class PlannedOperation:
 class Gateway:
     """Serves GraphQL requests against a supergraph through its subgraphs."""
 
-    def __init__(self, *, supergraph: Supergraph, config: RouterConfig) -> None:
+    def __init__(
+        self,
+        *,
+        supergraph: Supergraph,
+        config: RouterConfig,
+        policy_hook: PolicyHook | None = None,
+    ) -> None:
         self.supergraph = supergraph
         self.config = config
         self.schema = supergraph.api_schema
+        self.auth = RouterAuth(
+            config=config.auth,
+            schema=self.schema,
+            supergraph_sdl=supergraph.sdl,
+            policy_hook=policy_hook,
+            cache_size=config.plan_cache_size,
+        )
         self.planner = QueryPlanner(supergraph)
+        self.limits = OperationLimits(
+            self.schema,
+            limits=config.edge.limits,
+            demand_control=config.edge.demand_control,
+            supergraph_sdl=supergraph.sdl,
+        )
         self.prepared: LRUCache[tuple[str, str | None], PreparedOperation | errors.RequestError] = (
             LRUCache(config.plan_cache_size)
         )
-        self.plans: LRUCache[tuple[str, str | None, tuple[bool, ...]], PlannedOperation] = LRUCache(
-            config.plan_cache_size
-        )
+        self.plans: LRUCache[
+            tuple[str, str | None, tuple[bool, ...], tuple[bool, ...]], PlannedOperation
+        ] = LRUCache(config.plan_cache_size)
         self.client: httpx.AsyncClient | None = None
         self.fetcher: SubgraphFetcher | None = None
 
     @classmethod
-    def from_sdl(cls, supergraph_sdl: str, config: RouterConfig) -> Gateway:
+    def from_sdl(
+        cls, supergraph_sdl: str, config: RouterConfig, *, policy_hook: PolicyHook | None = None
+    ) -> Gateway:
         """Parse the supergraph (applying ``override_subgraph_url``) and build a gateway."""
         supergraph = Supergraph.parse(
             supergraph_sdl, override_urls=dict(config.override_subgraph_url)
         )
-        return cls(supergraph=supergraph, config=config)
+        return cls(supergraph=supergraph, config=config, policy_hook=policy_hook)
 
     async def start(self) -> None:
         """Open the pooled HTTP client."""
@@ -80,7 +104,8 @@ class Gateway:
         )
 
     async def stop(self) -> None:
-        """Close the pooled HTTP client."""
+        """Close the pooled HTTP client (and the JWKS client)."""
+        await self.auth.stop()
         if self.client is not None:
             await self.client.aclose()
         self.client = self.fetcher = None
@@ -91,7 +116,13 @@ class Gateway:
         cached = self.prepared.get(key)
         if cached is None:
             try:
-                cached = prepare_operation(self.schema, query, operation_name)
+                cached = prepare_operation(
+                    self.schema,
+                    query,
+                    operation_name,
+                    max_tokens=self.config.edge.limits.parser_max_tokens,
+                )
+                cached.analysis = self.limits.analyze(cached)  # depth, aliases, cost: once
             except errors.RequestError as error:
                 cached = error
             self.prepared.put(key, cached)
@@ -108,19 +139,23 @@ class Gateway:
         operation_name: str | None,
         prepared: PreparedOperation,
         variables: Mapping[str, Any],
+        authorized: AuthorizedOperation | None = None,
     ) -> PlannedOperation:
-        """The cached plan for these ``@skip``/``@include`` values."""
+        """The cached plan for these ``@skip``/``@include`` values and authorization outcome.
+
+        With fields removed by authorization, the plan runs the authorized operation while the
+        response keeps the client's shape (removed fields are null, their errors cover them).
+        """
         conditions = tuple(bool(variables.get(name)) for name in prepared.condition_variables)
-        key = (query, operation_name, conditions)
+        allowed = authorized.prepared if authorized is not None else prepared
+        key = (query, operation_name, conditions, authorized.outcome if authorized else ())
         planned = self.plans.get(key)
         if planned is None:
-            selection = normalize(
-                self.schema,
-                prepared,
-                dict(zip(prepared.condition_variables, conditions, strict=True)),
-            )
+            values = dict(zip(prepared.condition_variables, conditions, strict=True))
+            selection = normalize(self.schema, prepared, values)
+            runnable = selection if allowed is prepared else normalize(self.schema, allowed, values)
             try:
-                plan = self.planner.plan(selection, operation=prepared.operation)
+                plan = self.planner.plan(runnable, operation=allowed.operation)
             except errors.PlanningError as error:
                 raise errors.RequestError(
                     f"Query planning failed: {error}", code=errors.QUERY_PLANNING_FAILED, status=500
@@ -167,6 +202,8 @@ class Gateway:
 
         ``expose_plan`` adds the readable plan as ``extensions.apolloQueryPlan.text``.
         """
+        headers = headers or {}
+        claims = await self.auth.authenticate(headers)
         prepared = self.prepare(query, operation_name)
         if prepared.kind == "mutation" and not allow_mutations:
             raise errors.RequestError(
@@ -177,16 +214,25 @@ class Gateway:
                 "Subscriptions are not supported yet", code=errors.GRAPHQL_VALIDATION_FAILED
             )
         values = self.coerce_variables(prepared, variables or {})
-        planned = self.plan_for(query, operation_name, prepared, values)
+        self.limits.check(prepared, values)
+        authorized = await self.auth.authorize((query, operation_name), prepared, claims)
+        planned = self.plan_for(query, operation_name, prepared, values, authorized)
         if planned.introspection_keys and not self.config.introspection:
             raise errors.RequestError(
-                "GraphQL introspection has been disabled", code=errors.GRAPHQL_VALIDATION_FAILED
+                "introspection has been disabled", code=errors.INTROSPECTION_DISABLED
             )
         if self.fetcher is None:
             raise RuntimeError("Gateway.start() was not awaited")
-        data, errs = await execute_plan(
-            planned.plan, fetcher=self.fetcher, variables=values, headers=headers or {}
-        )
+        errs: list[dict[str, Any]] = [dict(e) for e in authorized.errors]
+        data: dict[str, Any] | None = {}
+        if not authorized.empty:
+            data, fetch_errors = await execute_plan(
+                planned.plan,
+                fetcher=self.fetcher,
+                variables=values,
+                headers=self.auth.forwarded_headers(headers, claims),
+            )
+            errs.extend(fetch_errors)
         introspection = self._introspect(prepared, values) if planned.introspection_keys else None
         shaped = shape_data(planned.selection, data, errs, introspection=introspection)
         response: dict[str, Any] = {"data": shaped}

@@ -119,6 +119,8 @@ class PreparedOperation:
     fragments: dict[str, FragmentDefinitionNode]
     condition_variables: tuple[str, ...]
     """Variables used by ``@skip``/``@include``: the plan depends on their values."""
+    analysis: Any = None
+    """Measures for the edge's limits (``router.edge.limits.OperationAnalysis``), computed once."""
 
     @property
     def kind(self) -> str:
@@ -127,11 +129,15 @@ class PreparedOperation:
 
 
 def prepare_operation(
-    schema: GraphQLSchema, query: str, operation_name: str | None
+    schema: GraphQLSchema, query: str, operation_name: str | None, *, max_tokens: int | None = None
 ) -> PreparedOperation:
-    """Parse, validate and select the operation; raises ``RequestError`` with a code."""
+    """Parse, validate and select the operation; raises ``RequestError`` with a code.
+
+    ``max_tokens`` stops parsing early (``limits.parser_max_tokens``): a 2 MB document of tiny
+    fields costs seconds to parse and validate in full.
+    """
     try:
-        document = parse(query, no_location=False)
+        document = parse(query, no_location=False, max_tokens=max_tokens)
     except GraphQLError as error:
         raise errors.RequestError(
             error.message,

@@ -26,6 +26,7 @@ SUBGRAPH_NAMES: tuple[str, ...] = (
 
 DEFAULT_PORTS: dict[str, int] = {name: 4001 + i for i, name in enumerate(SUBGRAPH_NAMES)}
 DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+DEV_ROUTER_CLAIMS_SECRET = "dev-only-router-claims-secret-change-me-0123456789"
 
 
 class Settings(BaseSettings):
@@ -42,7 +43,25 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="", description="Redis for the event bus; empty: in-process")
     bus_namespace: str = Field(default="pizza", description="Prefix of the bus's Redis keys")
-    auth_secret: str = Field(default=DEV_AUTH_SECRET, description="HS256 token signing key")
+    auth_secret: str = Field(
+        default=DEV_AUTH_SECRET, description="unused since ADR 0007 (ES256 keys, router claims)"
+    )
+    jwt_private_keys: str = Field(
+        default="",
+        repr=False,
+        description='ES256 signing keys of users, JSON {"<kid>": "<PEM>"} (the last signs); '
+        "empty: a key file generated under data_dir/keys",
+    )
+    router_claims_secret: str = Field(
+        default=DEV_ROUTER_CLAIMS_SECRET,
+        repr=False,
+        description="HMAC key of the x-pizza-claims header the router signs for the subgraphs",
+    )
+    jwks_url: str = Field(
+        default="",
+        description="users' JWKS, for REST routes outside the router; empty: derived "
+        "from the users subgraph URL",
+    )
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     host: str = "127.0.0.1"
@@ -68,6 +87,12 @@ class Settings(BaseSettings):
     def subgraph_port(self, name: str) -> int:
         """The port a subgraph listens on (base port + its index)."""
         return self.subgraph_base_port + SUBGRAPH_NAMES.index(name)
+
+    def users_jwks_url(self) -> str:
+        """Where users publishes its JWKS (``/.well-known/jwks.json`` beside its ``/graphql``)."""
+        if self.jwks_url:
+            return self.jwks_url
+        return self.subgraph_url("users").removesuffix("/graphql") + "/.well-known/jwks.json"
 
     def subgraph_url(self, name: str) -> str:
         """Where a subgraph's GraphQL endpoint is reached over HTTP."""

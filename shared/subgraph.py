@@ -3,7 +3,8 @@
 Enters: a subgraph's schema, loaders factory, event consumers and demo seed.
 Leaves: a FastAPI app serving ``POST/GET /graphql`` (Apollo Federation 2
 subgraph protocol: ``_service``, ``_entities``) and ``GET /health``; on start it
-migrates its own database, loads demo data once and registers its consumers.
+migrates its own database, loads demo data once, registers its consumers and, when
+its database has an outbox, runs the relay that publishes what is left in it.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from fastapi import FastAPI, Request
 from graphql import GraphQLError
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
-from shared.auth import Principal, principal_from_header
+from shared.auth import CLAIMS_HEADER, Principal, principal_from_claims_header
 from shared.bus import EventBus, InProcessBus, RedisStreamsBus
 from shared.db import Database
 from shared.errors import DomainError
 from shared.gql_errors import CodedErrors
+from shared.outbox import OutboxRelay, has_outbox
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -49,13 +51,14 @@ def reset_embedded_bus() -> None:
 
 @dataclass
 class SubgraphRuntime:
-    """What a running subgraph holds: its settings, database and bus."""
+    """What a running subgraph holds: its settings, database, bus and outbox relay."""
 
     name: str
     settings: Settings
     db: Database
     bus: EventBus
     owns_bus: bool = False
+    relay: OutboxRelay | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -83,12 +86,16 @@ class SubgraphContext(BaseContext):
         super().__init__()
         self.runtime = runtime
         self.authorization = authorization
+        """The router's signed ``x-pizza-claims``, passed on as is to peer subgraphs."""
         self.loaders = loaders
 
     @cached_property
     def principal(self) -> Principal | None:
-        """The verified caller, None when anonymous; raises UNAUTHENTICATED for a bad token."""
-        return principal_from_header(self.authorization, settings=self.runtime.settings)
+        """The caller the router vouches for; None when anonymous (ADR 0007).
+
+        Raises UNAUTHENTICATED when ``x-pizza-claims`` is forged, tampered with or expired.
+        """
+        return principal_from_claims_header(self.authorization, settings=self.runtime.settings)
 
     @property
     def db(self) -> Database:
@@ -139,22 +146,28 @@ def create_subgraph_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.db.migrate()
+        if runtime.settings.migrate_on_start:
+            await runtime.db.migrate()
         if seed is not None and runtime.settings.load_demo_data:
             await seed(runtime)
         if register_consumers is not None:
             register_consumers(runtime)
         await runtime.bus.start()
+        if await has_outbox(runtime.db):
+            runtime.relay = OutboxRelay(db=runtime.db, bus=runtime.bus)
+            await runtime.relay.start()
         log.info("subgraph %s ready", runtime.name)
         try:
             yield
         finally:
+            if runtime.relay is not None:
+                await runtime.relay.stop()
             if runtime.owns_bus:
                 await runtime.bus.stop()
             await runtime.db.dispose()
 
     async def get_context(request: Request) -> SubgraphContext:
-        return SubgraphContext(runtime, request.headers.get("authorization"), make_loaders(runtime))
+        return SubgraphContext(runtime, request.headers.get(CLAIMS_HEADER), make_loaders(runtime))
 
     app = FastAPI(title=f"pizza {runtime.name} subgraph", lifespan=lifespan)
     app.include_router(

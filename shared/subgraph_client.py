@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import orjson
 
+from shared.auth import CLAIMS_HEADER
 from shared.errors import DomainError
 from shared.settings import Settings
 
@@ -53,7 +54,8 @@ async def call_subgraph(
     """
     headers = {"content-type": "application/json"}
     if authorization:
-        headers["authorization"] = authorization
+        # The caller's router-signed claims (SubgraphContext.authorization), passed on.
+        headers[CLAIMS_HEADER] = authorization
     try:
         peer = (peers or {}).get(name)
         client, url = (

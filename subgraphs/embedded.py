@@ -19,8 +19,10 @@ from pathlib import Path
 
 import uvicorn
 
+from router.auth.config import AuthConfig, JwksSource, JwtConfig
 from router.config import RouterConfig
 from router.server import create_app as create_router_app
+from shared.auth import AUDIENCE, ISSUER
 from shared.bus import InProcessBus
 from shared.settings import SUBGRAPH_NAMES, Settings, get_settings
 from shared.subgraph import SubgraphRuntime
@@ -42,6 +44,14 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def router_auth_config(settings: Settings) -> AuthConfig:
+    """The router verifies users' tokens against users' JWKS and signs claims for subgraphs."""
+    source = JwksSource(
+        url=settings.users_jwks_url(), issuer=ISSUER, audiences=(AUDIENCE,), algorithms=("ES256",)
+    )
+    return AuthConfig(jwt=JwtConfig(jwks=(source,)), claims_secret=settings.router_claims_secret)
 
 
 class EmbeddedStack:
@@ -107,6 +117,7 @@ class EmbeddedStack:
             port=self.router_port,
             override_subgraph_url=dict(self.subgraph_urls),
             timeout=self.settings.subgraph_timeout_seconds,
+            auth=router_auth_config(self.settings),
             expose_query_plan=True,  # local development: plans on request (Apollo-Expose-Query-Plan)
         )
         app = create_router_app(supergraph_sdl=self.supergraph_sdl, config=config)

@@ -14,11 +14,19 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from asgi_lifespan import LifespanManager
 
-from shared.auth import issue_access_token
+from shared.auth import (
+    AUDIENCE,
+    CLAIMS_HEADER,
+    ISSUER,
+    access_token_claims,
+    sign_claims_header,
+)
 from shared.bus import InProcessBus
+from shared.keys import key_ring_for
 from shared.settings import Settings
 from shared.subgraph import SubgraphRuntime
 from subgraphs import create_app
@@ -68,11 +76,30 @@ async def start_subgraph(settings: Settings, bus: InProcessBus) -> AsyncIterator
 def bearer(
     settings: Settings, user_id: str, *roles: str, store_id: str | None = None
 ) -> dict[str, str]:
-    """An Authorization header for ``user_id`` with ``roles``."""
-    token = issue_access_token(
+    """The header the router sends for ``user_id`` with ``roles``: signed ``x-pizza-claims``.
+
+    Subgraphs trust only the router's claims header (ADR 0007); tests calling a subgraph
+    directly authenticate with this instead of an access token.
+    """
+    claims = access_token_claims(
         settings=settings, user_id=user_id, roles=list(roles or ("CUSTOMER",)), store_id=store_id
     )
-    return {"authorization": f"Bearer {token}"}
+    return {CLAIMS_HEADER: sign_claims_header(claims, secret=settings.router_claims_secret)}
+
+
+def as_router(settings: Settings, access_token: str) -> dict[str, str]:
+    """What the router forwards for ``access_token``: verified (ES256, users' keys), then signed."""
+    ring = key_ring_for(settings)
+    kid = jwt.get_unverified_header(access_token)["kid"]
+    key = next(k for k in ring.keys if k.kid == kid)
+    claims = jwt.decode(
+        access_token,
+        key.private_key.public_key(),
+        algorithms=["ES256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+    )
+    return {CLAIMS_HEADER: sign_claims_header(claims, secret=settings.router_claims_secret)}
 
 
 async def gql(

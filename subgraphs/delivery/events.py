@@ -1,8 +1,9 @@
 """What delivery consumes (``OrderPlaced``, ``OrderStatusChanged``) and publishes.
 
 Publishes ``DriverAssigned``, ``DeliveryCompleted`` and ``DriverPositionUpdated``
-after the transaction that caused them commits. Consumers are idempotent by
-event id: the handled id is recorded in the same transaction as the change.
+through the outbox: staged in the transaction that caused them, published once it
+committed. Consumers are idempotent by event id: the handled id is recorded in the
+same transaction as the change (and as the events it causes).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.delivery import service
@@ -21,10 +25,11 @@ SOURCE = "delivery"
 GROUP = "delivery"
 
 
-async def publish_driver_assigned(runtime: SubgraphRuntime, assignment: service.Assignment) -> None:
+async def stage_driver_assigned(session: AsyncSession, assignment: service.Assignment) -> None:
     """An order has a driver (orders moves it OUT_FOR_DELIVERY; notifications tells the customer)."""
     delivery = assignment.delivery
-    await runtime.bus.publish(
+    await outbox.stage(
+        session,
         Event(
             type="DriverAssigned",
             source=SOURCE,
@@ -34,14 +39,15 @@ async def publish_driver_assigned(runtime: SubgraphRuntime, assignment: service.
                 "customerId": delivery.customer_id,
                 "storeId": delivery.store_id,
             },
-        )
+        ),
     )
 
 
-async def publish_delivery_completed(runtime: SubgraphRuntime, delivery: Delivery) -> None:
+async def stage_delivery_completed(session: AsyncSession, delivery: Delivery) -> None:
     """The driver handed the order over (orders marks it DELIVERED)."""
     at = delivery.delivered_at
-    await runtime.bus.publish(
+    await outbox.stage(
+        session,
         Event(
             type="DeliveryCompleted",
             source=SOURCE,
@@ -50,18 +56,17 @@ async def publish_delivery_completed(runtime: SubgraphRuntime, delivery: Deliver
                 "driverId": delivery.driver_id,
                 "at": at.isoformat() if at else None,
             },
-        )
+        ),
     )
 
 
-async def publish_position(
-    runtime: SubgraphRuntime, driver: Driver, delivery: Delivery | None
-) -> None:
+async def stage_position(session: AsyncSession, driver: Driver, delivery: Delivery | None) -> None:
     """Where a driver is now, and the new ETA of the order they carry (live tracking)."""
     eta = None
     if delivery is not None and delivery.eta_min_minutes is not None:
         eta = {"min": delivery.eta_min_minutes, "max": delivery.eta_max_minutes}
-    await runtime.bus.publish(
+    await outbox.stage(
+        session,
         Event(
             type="DriverPositionUpdated",
             source=SOURCE,
@@ -75,7 +80,7 @@ async def publish_position(
                 "at": driver.position_at.isoformat() if driver.position_at else None,
                 "eta": eta,
             },
-        )
+        ),
     )
 
 
@@ -114,7 +119,7 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
     async def on_order_status_changed(event: Event) -> None:
         order_id, to = event.payload["orderId"], event.payload.get("to")
         assignment = None
-        async with runtime.db.session() as session:
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             if not await service.record_event(
                 session=session, event_id=event.id, event_type=event.type
             ):
@@ -127,10 +132,10 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
                 await service.mark_delivered(session=session, order_id=order_id)
             elif to in ("CANCELLED", "REFUNDED"):
                 await service.cancel_delivery(session=session, order_id=order_id)
+            if assignment is not None:
+                await stage_driver_assigned(session, assignment)
             await session.commit()
-        if assignment is not None:
-            await publish_driver_assigned(runtime, assignment)
-        elif to == "QUALITY_CHECK":
+        if assignment is None and to == "QUALITY_CHECK":
             log.info("order %s is ready but no driver can take it yet", order_id)
 
     runtime.bus.subscribe(group=GROUP, types=["OrderPlaced"], handler=on_order_placed)

@@ -11,8 +11,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.types import Info
 
+from shared import outbox
 from shared.auth import require_principal
 from shared.gql_types import GeoPoint
 from shared.subgraph import SubgraphContext, create_schema
@@ -221,7 +223,10 @@ class Order:
 
 @strawberry.type(description="Delivery queries.")
 class Query:
-    @strawberry.field(description="Drivers of a store, or of every store for admins (staff).")
+    @strawberry.field(
+        description="Drivers of a store, or of every store for admins (staff).",
+        directives=[RequiresScopes(scopes=[["store:manage"]])],
+    )
     async def drivers(
         self,
         info: Ctx,
@@ -303,16 +308,16 @@ class Mutation:
         ],
     ) -> SetDriverStatusPayload:
         principal = require_principal(info.context.principal)
-        async with info.context.db.session() as session:
+        async with outbox.session(db=info.context.db, bus=info.context.runtime.bus) as session:
             driver, assignments = await service.set_driver_status(
                 session=session,
                 principal=principal,
                 driver_id=str(input.driver_id or principal.user_id),
                 status=input.status.value,
             )
+            for assignment in assignments:
+                await events.stage_driver_assigned(session, assignment)
             await session.commit()
-        for assignment in assignments:
-            await events.publish_driver_assigned(info.context.runtime, assignment)
         return SetDriverStatusPayload(driver=Driver.from_row(driver))
 
     @strawberry.mutation(description="Post the calling driver's position (every few seconds).")
@@ -325,7 +330,7 @@ class Mutation:
         ],
     ) -> PostDriverPositionPayload:
         principal = require_principal(info.context.principal)
-        async with info.context.db.session() as session:
+        async with outbox.session(db=info.context.db, bus=info.context.runtime.bus) as session:
             update = await service.post_driver_position(
                 session=session,
                 principal=principal,
@@ -334,12 +339,11 @@ class Mutation:
                 heading=input.heading,
                 speed=input.speed,
             )
+            for assignment in update.assignments:
+                await events.stage_driver_assigned(session, assignment)
+            for delivery in update.deliveries or [None]:
+                await events.stage_position(session, update.driver, delivery)
             await session.commit()
-        runtime = info.context.runtime
-        for assignment in update.assignments:
-            await events.publish_driver_assigned(runtime, assignment)
-        for delivery in update.deliveries or [None]:
-            await events.publish_position(runtime, update.driver, delivery)
         return PostDriverPositionPayload(
             driver=Driver.from_row(update.driver),
             deliveries=[Delivery.from_row(d) for d in update.deliveries],
@@ -355,18 +359,18 @@ class Mutation:
         ],
     ) -> AssignDriverPayload:
         principal = require_principal(info.context.principal)
-        async with info.context.db.session() as session:
+        async with outbox.session(db=info.context.db, bus=info.context.runtime.bus) as session:
             delivery, driver, changed = await service.assign_driver(
                 session=session,
                 principal=principal,
                 order_id=str(input.order_id),
                 driver_id=str(input.driver_id),
             )
+            if changed:
+                await events.stage_driver_assigned(
+                    session, service.Assignment(delivery=delivery, driver=driver)
+                )
             await session.commit()
-        if changed:
-            await events.publish_driver_assigned(
-                info.context.runtime, service.Assignment(delivery=delivery, driver=driver)
-            )
         return AssignDriverPayload(delivery=Delivery.from_row(delivery))
 
     @strawberry.mutation(description="The calling driver handed the order to the customer.")
@@ -378,12 +382,12 @@ class Mutation:
         ],
     ) -> CompleteDeliveryPayload:
         principal = require_principal(info.context.principal)
-        async with info.context.db.session() as session:
+        async with outbox.session(db=info.context.db, bus=info.context.runtime.bus) as session:
             delivery = await service.complete_delivery(
                 session=session, principal=principal, order_id=str(input.order_id)
             )
+            await events.stage_delivery_completed(session, delivery)
             await session.commit()
-        await events.publish_delivery_completed(info.context.runtime, delivery)
         return CompleteDeliveryPayload(delivery=Delivery.from_row(delivery))
 
 

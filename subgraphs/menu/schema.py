@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import RequiresScopes
 
 from shared.auth import require_principal, require_role
 from shared.gql_types import OrderLineInput, ServiceMethod, ToppingAmount
@@ -200,7 +201,10 @@ class CreateCouponPayload:
 
 @strawberry.type(description="Managing the menu (admin).")
 class Mutation:
-    @strawberry.mutation(description="Add a product with its variants (admin).")
+    @strawberry.mutation(
+        description="Add a product with its variants (admin).",
+        directives=[RequiresScopes(scopes=[["menu:write"]])],
+    )
     async def create_product(
         self,
         info: Ctx,
@@ -234,7 +238,10 @@ class Mutation:
             await session.commit()
         return CreateProductPayload(product=Product.from_row(product))
 
-    @strawberry.mutation(description="Change a product's texts, sale status or prices (admin).")
+    @strawberry.mutation(
+        description="Change a product's texts, sale status or prices (admin).",
+        directives=[RequiresScopes(scopes=[["menu:write"]])],
+    )
     async def update_product(
         self,
         info: Ctx,
@@ -280,7 +287,10 @@ class Mutation:
         topping = Topping.from_row(changed, available=input.available)
         return SetAvailabilityPayload(store_id=input.store_id, variant=None, topping=topping)
 
-    @strawberry.mutation(description="Add a coupon (admin).")
+    @strawberry.mutation(
+        description="Add a coupon (admin).",
+        directives=[RequiresScopes(scopes=[["menu:write"]])],
+    )
     async def create_coupon(
         self,
         info: Ctx,

@@ -1,7 +1,8 @@
 """What orders publishes (``OrderPlaced``, ``OrderStatusChanged``, ``OrderModified``) and
 consumes (``PaymentAuthorized``, ``PaymentDeclined``, ``DriverAssigned``,
-``DeliveryCompleted``). Events are published after the transaction commits; consumers
-are idempotent by event id (``handled_events``).
+``DeliveryCompleted``). Events are staged in the outbox in the transaction of the change
+(``stage_*``; ``shared.outbox`` publishes them once committed); consumers are idempotent
+by event id (``handled_events``, written in the same transaction as the change).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.orders import service
@@ -91,29 +95,31 @@ def status_changed_payload(change: service.StatusChange) -> dict[str, Any]:
     }
 
 
-async def publish_order_placed(runtime: SubgraphRuntime, order: Order) -> None:
+async def stage_order_placed(session: AsyncSession, order: Order) -> None:
     """Announce a new order (payments authorizes, delivery prepares, notifications tell)."""
-    await runtime.bus.publish(
-        Event(type="OrderPlaced", source=SOURCE, payload=order_placed_payload(order))
+    await outbox.stage(
+        session, Event(type="OrderPlaced", source=SOURCE, payload=order_placed_payload(order))
     )
 
 
-async def publish_status_changes(
-    runtime: SubgraphRuntime, changes: Iterable[service.StatusChange | None]
+async def stage_status_changes(
+    session: AsyncSession, changes: Iterable[service.StatusChange | None]
 ) -> None:
     """Announce each move through the tracker."""
     for change in changes:
         if change is not None:
-            await runtime.bus.publish(
+            await outbox.stage(
+                session,
                 Event(
                     type="OrderStatusChanged", source=SOURCE, payload=status_changed_payload(change)
-                )
+                ),
             )
 
 
-async def publish_order_modified(runtime: SubgraphRuntime, order: Order) -> None:
+async def stage_order_modified(session: AsyncSession, order: Order) -> None:
     """Announce new lines or a new total (payments adjusts the amount and invoice data)."""
-    await runtime.bus.publish(
+    await outbox.stage(
+        session,
         Event(
             type="OrderModified",
             source=SOURCE,
@@ -125,15 +131,15 @@ async def publish_order_modified(runtime: SubgraphRuntime, order: Order) -> None
                 "price": _price(order),
                 "lines": _lines(order),
             },
-        )
+        ),
     )
 
 
 async def handle(runtime: SubgraphRuntime, event: Event) -> None:
-    """Apply one consumed event once, then announce any status change it caused."""
+    """Apply one consumed event once, with any status change it caused, in one transaction."""
     payload = event.payload
     change: service.StatusChange | None = None
-    async with runtime.db.session() as session:
+    async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
         if not await service.mark_handled(
             session=session, event_id=event.id, event_type=event.type
         ):
@@ -155,8 +161,8 @@ async def handle(runtime: SubgraphRuntime, event: Event) -> None:
             change = await service.move_by_event(
                 session=session, order_id=order_id, to="DELIVERED", actor="delivery"
             )
+        await stage_status_changes(session, [change])
         await session.commit()
-    await publish_status_changes(runtime, [change])
 
 
 def register_consumers(runtime: SubgraphRuntime) -> None:

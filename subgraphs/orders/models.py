@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime
+from shared.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
@@ -127,3 +128,7 @@ class HandledEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     type: Mapped[str] = mapped_column(String(60))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+outbox = outbox_table(Base.metadata)
+"""Events staged with the change that caused them, until the relay published them."""

@@ -1,7 +1,8 @@
 """GraphQL schema of the orders subgraph: queries, inputs and mutations.
 
 Thin: resolvers turn inputs into ``pricing``/``service`` values, call the rules,
-commit, publish events after the commit and map rows to ``types``.
+commit (with the events staged in the outbox, published once committed) and map rows
+to ``types``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
+from shared import outbox
 from shared.auth import require_principal
 from shared.gql_types import GeoPointInput, OrderLineInput, ServiceMethod
 from shared.subgraph import SubgraphContext, create_schema
@@ -250,7 +253,10 @@ class Query:
             )
         return Order.from_row(row)
 
-    @strawberry.field(description="Orders, newest first (staff: their store; admins: all).")
+    @strawberry.field(
+        description="Orders, newest first (customers: theirs; staff: their store; admins: all).",
+        directives=[Authenticated()],
+    )
     async def orders(
         self,
         info: Info[SubgraphContext, None],
@@ -298,7 +304,10 @@ class Mutation:
             price=PriceBreakdown.from_values(priced.price), lines=priced_lines(priced)
         )
 
-    @strawberry.mutation(description="Place an order (idempotent by the client's key).")
+    @strawberry.mutation(
+        description="Place an order (idempotent by the client's key).",
+        directives=[Authenticated()],
+    )
     async def place_order(
         self,
         info: Info[SubgraphContext, None],
@@ -309,7 +318,7 @@ class Mutation:
     ) -> PlaceOrderPayload:
         runtime = info.context.runtime
         payment = input.payment_method
-        async with info.context.db.session() as session:
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             placement = await service.place_order(
                 session=session,
                 catalog=catalog_for(info),
@@ -318,9 +327,9 @@ class Mutation:
                 payment=service.PaymentChoice(type=payment.type.value, token=payment.token),
                 idempotency_key=input.idempotency_key,
             )
+            if placement.created:
+                await events.stage_order_placed(session, placement.order)
             await session.commit()
-        if placement.created:
-            await events.publish_order_placed(runtime, placement.order)
         return PlaceOrderPayload(order=Order.from_row(placement.order))
 
     @strawberry.mutation(description="Replace the lines or the tip of an order still PLACED.")
@@ -331,7 +340,8 @@ class Mutation:
             ModifyOrderInput, strawberry.argument(description="The order and its new lines or tip.")
         ],
     ) -> ModifyOrderPayload:
-        async with info.context.db.session() as session:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             order = await service.modify_order(
                 session=session,
                 catalog=catalog_for(info),
@@ -340,8 +350,8 @@ class Mutation:
                 lines=cart_lines(input.lines) if input.lines is not None else None,
                 tip=input.tip,
             )
+            await events.stage_order_modified(session, order)
             await session.commit()
-        await events.publish_order_modified(info.context.runtime, order)
         return ModifyOrderPayload(order=Order.from_row(order))
 
     @strawberry.mutation(
@@ -354,15 +364,16 @@ class Mutation:
             CancelOrderInput, strawberry.argument(description="The order and the reason.")
         ],
     ) -> CancelOrderPayload:
-        async with info.context.db.session() as session:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             change = await service.cancel_order(
                 session=session,
                 principal=info.context.principal,
                 order_id=str(input.order_id),
                 reason=input.reason,
             )
+            await events.stage_status_changes(session, [change])
             await session.commit()
-        await events.publish_status_changes(info.context.runtime, [change])
         return CancelOrderPayload(order=Order.from_row(change.order))
 
     @strawberry.mutation(description="Move an order to its next tracker stage (store staff).")
@@ -374,15 +385,16 @@ class Mutation:
             strawberry.argument(description="The order and, optionally, the stage to go to."),
         ],
     ) -> AdvanceOrderPayload:
-        async with info.context.db.session() as session:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             change = await service.advance_order(
                 session=session,
                 principal=info.context.principal,
                 order_id=str(input.order_id),
                 to=input.to.value if input.to else None,
             )
+            await events.stage_status_changes(session, [change])
             await session.commit()
-        await events.publish_status_changes(info.context.runtime, [change])
         return AdvanceOrderPayload(order=Order.from_row(change.order))
 
 

@@ -1,4 +1,4 @@
-"""ASGI app factory of the payments subgraph."""
+"""ASGI app factory of the payments subgraph: ``/graphql`` plus webhooks and invoice PDFs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from fastapi import FastAPI
 
 from shared.subgraph import SubgraphRuntime, create_subgraph_app
 from subgraphs.payments import events
+from subgraphs.payments.config import create_gateway, payments_settings
 from subgraphs.payments.loaders import create_loaders
+from subgraphs.payments.rest import create_rest_router
 from subgraphs.payments.schema import schema
 
 NAME = "payments"
@@ -14,9 +16,15 @@ NAME = "payments"
 
 def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
     """The payments subgraph app (its own runtime from settings unless one is given)."""
-    return create_subgraph_app(
-        runtime=runtime or SubgraphRuntime.create(NAME),
+    runtime = runtime or SubgraphRuntime.create(NAME)
+    if "payment_gateway" not in runtime.extras:
+        # PIZZA_PAYMENT_GATEWAY picks the gateway; a runtime given one (tests) keeps it.
+        runtime.extras["payment_gateway"] = create_gateway(payments_settings(runtime))
+    app = create_subgraph_app(
+        runtime=runtime,
         schema=schema,
         make_loaders=create_loaders,
         register_consumers=events.register_consumers,
     )
+    app.include_router(create_rest_router(runtime))
+    return app

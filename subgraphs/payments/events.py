@@ -4,13 +4,17 @@ publishes (``PaymentAuthorized``, ``PaymentDeclined``, ``PaymentCaptured``,
 
 Consumers are idempotent by event id (``handled_events``, written with the outcome),
 and every gateway call has an idempotency key, so an event delivered twice never
-charges twice. Events are published after the transaction commits.
+charges twice. What the rules announce is staged in the outbox in the transaction
+that records the outcome (``shared.outbox`` publishes it once committed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.payments import service
@@ -27,19 +31,19 @@ def gateway_of(runtime: SubgraphRuntime) -> PaymentGateway:
     return runtime.extras.setdefault("payment_gateway", TestGateway())
 
 
-async def publish(
-    runtime: SubgraphRuntime, announcements: Iterable[service.Announcement | None]
+async def stage(
+    session: AsyncSession, announcements: Iterable[service.Announcement | None]
 ) -> None:
-    """Publish what the rules announced (after the commit)."""
+    """Stage what the rules announced in the outbox, in the caller's transaction."""
     for item in announcements:
         if item is not None:
-            await runtime.bus.publish(Event(type=item.type, source=SOURCE, payload=item.payload))
+            await outbox.stage(session, Event(type=item.type, source=SOURCE, payload=item.payload))
 
 
 async def _on_order_placed(runtime: SubgraphRuntime, event: Event) -> None:
     gateway = gateway_of(runtime)
     announcement = None
-    async with runtime.db.session() as session:
+    async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
         if await service.was_handled(session=session, event_id=event.id):
             return
         payment = await service.open_payment(session=session, order_placed=event.payload)
@@ -58,15 +62,15 @@ async def _on_order_placed(runtime: SubgraphRuntime, event: Event) -> None:
                 )
                 announcement = None
         await service.mark_handled(session=session, event_id=event.id, event_type=event.type)
+        await stage(session, [announcement])
         await session.commit()
-    await publish(runtime, [announcement])
 
 
 async def _on_status_changed(runtime: SubgraphRuntime, event: Event) -> None:
     payload = event.payload
     announcement = None
     gateway = gateway_of(runtime)
-    async with runtime.db.session() as session:
+    async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
         if not await service.mark_handled(
             session=session, event_id=event.id, event_type=event.type
         ):
@@ -85,13 +89,13 @@ async def _on_status_changed(runtime: SubgraphRuntime, event: Event) -> None:
                 customer_id=payload["customerId"],
                 store_id=payload["storeId"],
             )
+        await stage(session, [announcement])
         await session.commit()
-    await publish(runtime, [announcement])
 
 
 async def _on_order_modified(runtime: SubgraphRuntime, event: Event) -> None:
     announcement = None
-    async with runtime.db.session() as session:
+    async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
         if not await service.mark_handled(
             session=session, event_id=event.id, event_type=event.type
         ):
@@ -103,8 +107,8 @@ async def _on_order_modified(runtime: SubgraphRuntime, event: Event) -> None:
             announcement = await service.adjust_to_order(
                 gateway=gateway_of(runtime), payment=payment, order_modified=event.payload
             )
+        await stage(session, [announcement])
         await session.commit()
-    await publish(runtime, [announcement])
 
 
 HANDLERS = {

@@ -10,6 +10,7 @@ A real provider (e.g. Stripe's SDK) implements :class:`PaymentGateway` the same 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,9 +43,19 @@ class PaymentGateway(Protocol):
     """Authorize, capture, void and refund, each made safe to retry by an idempotency key."""
 
     async def authorize(
-        self, *, token: str, amount: int, currency: str, idempotency_key: str
+        self,
+        *,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayResult:
-        """Hold ``amount`` on the card behind ``token``."""
+        """Hold ``amount`` on the card behind ``token``.
+
+        ``metadata`` (our payment and order ids) is stored with the charge so that the
+        gateway's webhooks can be matched to the payment even when this call timed out.
+        """
 
     async def capture(self, *, reference: str, amount: int, idempotency_key: str) -> GatewayResult:
         """Take ``amount`` (at most what was held) of the authorization ``reference``."""
@@ -56,16 +67,38 @@ class PaymentGateway(Protocol):
         """Pay back ``amount`` of a captured charge."""
 
 
-APPROVED_TOKENS = frozenset({"tok_visa", "tok_mastercard", "tok_amex", "tok_giftcard"})
+_DECLINED = ("card_declined", "Your card was declined.")
+_INSUFFICIENT = ("insufficient_funds", "Your card has insufficient funds.")
+_EXPIRED = ("expired_card", "Your card has expired.")
+
+# Stripe's test tokens and test card numbers, so a form filled for one works with the other.
+APPROVED_TOKENS = frozenset(
+    {
+        "tok_visa",
+        "tok_mastercard",
+        "tok_amex",
+        "tok_giftcard",
+        "4242424242424242",  # Visa
+        "5555555555554444",  # Mastercard
+        "378282246310005",  # American Express
+    }
+)
 DECLINED_TOKENS = {
-    "tok_chargeDeclined": ("card_declined", "Your card was declined."),
-    "tok_chargeDeclinedInsufficientFunds": (
-        "insufficient_funds",
-        "Your card has insufficient funds.",
-    ),
-    "tok_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
+    "tok_chargeDeclined": _DECLINED,
+    "tok_chargeDeclinedInsufficientFunds": _INSUFFICIENT,
+    "tok_chargeDeclinedExpiredCard": _EXPIRED,
+    "4000000000000002": _DECLINED,
+    "4000000000009995": _INSUFFICIENT,
+    "4000000000000069": _EXPIRED,
 }
 TIMEOUT_TOKEN = "tok_timeout"
+TIMEOUT_TOKENS = frozenset({TIMEOUT_TOKEN, "4000000000000119"})
+
+
+def _normalized(token: str) -> str:
+    """A card number as typed (``4242 4242-4242 4242``) is the same test card."""
+    digits = token.replace(" ", "").replace("-", "")
+    return digits if digits.isdigit() else token
 
 
 @dataclass
@@ -81,9 +114,10 @@ class _Charge:
 class TestGateway:
     """A deterministic in-memory gateway with Stripe-like test tokens.
 
-    ``tok_visa``, ``tok_mastercard``, ``tok_amex``, ``tok_giftcard`` succeed;
-    ``tok_chargeDeclined...`` decline with a reason; ``tok_timeout`` raises
-    :class:`GatewayTimeout`. A repeated idempotency key returns the first result
+    ``tok_visa``, ``tok_mastercard``, ``tok_amex``, ``tok_giftcard`` (and the card numbers
+    4242 4242 4242 4242, 5555 5555 5555 4444, 3782 822463 10005) succeed;
+    ``tok_chargeDeclined...`` (4000 0000 0000 0002, ...9995, ...0069) decline with a reason;
+    ``tok_timeout`` (4000 0000 0000 0119) raises :class:`GatewayTimeout`. A repeated idempotency key returns the first result
     without doing anything again; ``operations`` lists what was really executed.
     """
 
@@ -113,10 +147,17 @@ class TestGateway:
         return charge
 
     async def authorize(
-        self, *, token: str, amount: int, currency: str, idempotency_key: str
+        self,
+        *,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
     ) -> GatewayResult:
-        if token == TIMEOUT_TOKEN:
-            raise GatewayTimeout("The test gateway timed out (tok_timeout).")
+        token = _normalized(token)
+        if token in TIMEOUT_TOKENS:
+            raise GatewayTimeout(f"The test gateway timed out ({token}).")
 
         def run() -> GatewayResult:
             if token in DECLINED_TOKENS:

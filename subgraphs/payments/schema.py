@@ -13,9 +13,11 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from shared import outbox
 from shared.gql_types import Money, money
 from shared.subgraph import SubgraphContext, create_schema
 from subgraphs.payments import events, models, service
+from subgraphs.payments.config import invoice_pdf_url, payments_settings
 
 
 @strawberry.enum(description="Where the money of a payment stands.")
@@ -87,6 +89,15 @@ class Invoice:
     tax: Money = strawberry.field(description="Sales tax.")
     total: Money = strawberry.field(description="subtotal + tax: what was charged.")
     issued_at: datetime = strawberry.field(description="When it was issued (UTC).")
+
+    @strawberry.field(
+        description="Where the invoice is downloaded as PDF (GET with the same bearer token)."
+    )
+    def pdf_url(self, info: Info[SubgraphContext, None]) -> str:
+        runtime = info.context.runtime
+        return invoice_pdf_url(
+            config=payments_settings(runtime), settings=runtime.settings, number=self.number
+        )
 
     @classmethod
     def from_row(cls, row: models.Invoice) -> Invoice:
@@ -190,7 +201,7 @@ class Mutation:
         ],
     ) -> CapturePaymentPayload:
         runtime = info.context.runtime
-        async with info.context.db.session() as session:
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             payment = await service.staff_payment(
                 session=session, principal=info.context.principal, order_id=str(input.order_id)
             )
@@ -198,8 +209,8 @@ class Mutation:
                 session=session, gateway=events.gateway_of(runtime), payment=payment
             )
             invoice = await service.issue_invoice(session=session, payment=payment)
+            await events.stage(session, [announcement])
             await session.commit()
-        await events.publish(runtime, [announcement])
         return CapturePaymentPayload(
             payment=Payment.from_row(payment), invoice=Invoice.from_row(invoice)
         )
@@ -214,7 +225,7 @@ class Mutation:
         ],
     ) -> RefundPaymentPayload:
         runtime = info.context.runtime
-        async with info.context.db.session() as session:
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             payment = await service.staff_payment(
                 session=session, principal=info.context.principal, order_id=str(input.order_id)
             )
@@ -224,8 +235,8 @@ class Mutation:
                 payment=payment,
                 amount=input.amount,
             )
+            await events.stage(session, [announcement])
             await session.commit()
-        await events.publish(runtime, [announcement])
         return RefundPaymentPayload(payment=Payment.from_row(payment))
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, require_principal
@@ -24,6 +25,12 @@ from subgraphs.payments.gateway import GatewayResult, GatewayTimeout, PaymentGat
 from subgraphs.payments.models import HandledEvent, Invoice, InvoiceCounter, Payment
 
 GATEWAY_METHODS = frozenset({"CARD", "GIFT_CARD"})
+
+
+class GatewayUnavailable(DomainError):
+    """The gateway did not answer a capture or refund; trying again is safe."""
+
+    code = "GATEWAY_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +45,8 @@ def _money(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
 
-def _announce(kind: str, payment: Payment, amount: int | None = None, **extra: Any) -> Announcement:
+def announce(kind: str, payment: Payment, amount: int | None = None, **extra: Any) -> Announcement:
+    """The contract's payload of a payment event (``amount`` defaults to the payment's)."""
     payload = {
         "orderId": payment.order_id,
         "paymentId": payment.id,
@@ -91,6 +99,11 @@ async def mark_handled(*, session: AsyncSession, event_id: str, event_type: str)
 
 
 # --- authorize (OrderPlaced) ------------------------------------------------------------
+
+
+def gateway_metadata(payment: Payment) -> dict[str, str]:
+    """Sent with every authorization: the gateway's webhooks find the payment by it."""
+    return {"payment_id": payment.id, "order_id": payment.order_id}
 
 
 def _order_data(payload: dict[str, Any]) -> dict[str, Any]:
@@ -148,32 +161,33 @@ async def authorize(
     now = now or utcnow()
     payment.updated_at = now
     if payment.method not in GATEWAY_METHODS:
-        return _announce("PaymentAuthorized", payment)
+        return announce("PaymentAuthorized", payment)
     try:
         result = await gateway.authorize(
             token=payment.token or "",
             amount=payment.amount,
             currency=payment.currency,
             idempotency_key=f"{payment.id}:authorize",
+            metadata=gateway_metadata(payment),
         )
     except GatewayTimeout:
         payment.status = "FAILED"
         payment.decline_code = "gateway_timeout"
         payment.decline_reason = "The payment provider did not answer; nothing was charged."
-        return _announce(
+        return announce(
             "PaymentDeclined", payment, reason=payment.decline_reason, code=payment.decline_code
         )
     if not result.approved:
         payment.status = "DECLINED"
         payment.decline_code = result.decline_code
         payment.decline_reason = result.decline_reason
-        return _announce(
+        return announce(
             "PaymentDeclined", payment, reason=result.decline_reason, code=result.decline_code
         )
     payment.status = "AUTHORIZED"
     payment.gateway_reference = result.reference
     payment.authorized_at = now
-    return _announce("PaymentAuthorized", payment)
+    return announce("PaymentAuthorized", payment)
 
 
 async def release_late_authorization(
@@ -188,13 +202,22 @@ async def release_late_authorization(
 
 
 async def next_invoice_number(*, session: AsyncSession, now: datetime) -> str:
-    """``INV-2026-000042``: a gapless sequence per year."""
-    counter = await session.get(InvoiceCounter, now.year, with_for_update=True)
-    if counter is None:
-        counter = InvoiceCounter(year=now.year, last=0)
-        session.add(counter)
-    counter.last += 1
-    return f"INV-{now.year}-{counter.last:06d}"
+    """``INV-2026-000042``: a gapless sequence per (UTC) year.
+
+    One atomic upsert takes the next number, so concurrent captures never share one; it
+    is part of the capture's transaction, so a rolled-back capture leaves no gap.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    take = (
+        dialect.insert(InvoiceCounter)
+        .values(year=now.year, last=1)
+        .on_conflict_do_update(
+            index_elements=[InvoiceCounter.year], set_={"last": InvoiceCounter.last + 1}
+        )
+        .returning(InvoiceCounter.last)
+    )
+    last = (await session.execute(take)).scalar_one()
+    return f"INV-{now.year}-{last:06d}"
 
 
 def invoice_lines(payment: Payment) -> list[dict[str, Any]]:
@@ -280,16 +303,20 @@ async def capture(
         )
     now = now or utcnow()
     if payment.method in GATEWAY_METHODS:
-        await gateway.capture(
-            reference=payment.gateway_reference or "",
-            amount=payment.amount,
-            idempotency_key=f"{payment.id}:capture",
-        )
+        try:
+            await gateway.capture(
+                reference=payment.gateway_reference or "",
+                amount=payment.amount,
+                idempotency_key=f"{payment.id}:capture",
+            )
+        except GatewayTimeout as exc:
+            # Unknown outcome: retrying with the same idempotency key is safe.
+            raise GatewayUnavailable(str(exc)) from exc
     payment.status = "CAPTURED"
     payment.captured_at = now
     payment.updated_at = now
     await issue_invoice(session=session, payment=payment, now=now)
-    return _announce("PaymentCaptured", payment)
+    return announce("PaymentCaptured", payment)
 
 
 async def settle_cancellation(
@@ -333,7 +360,7 @@ async def settle_cancellation(
             )
         payment.status = "VOIDED"
         payment.voided_at = now
-        return _announce("PaymentVoided", payment)
+        return announce("PaymentVoided", payment)
     if payment.status == "CAPTURED":
         return await refund(session=session, gateway=gateway, payment=payment, now=now)
     return None
@@ -363,11 +390,14 @@ async def refund(
     now = now or utcnow()
     number = payment.refund_count + 1
     if payment.method in GATEWAY_METHODS:
-        result: GatewayResult = await gateway.refund(
-            reference=payment.gateway_reference or "",
-            amount=amount,
-            idempotency_key=f"{payment.id}:refund:{number}",
-        )
+        try:
+            result: GatewayResult = await gateway.refund(
+                reference=payment.gateway_reference or "",
+                amount=amount,
+                idempotency_key=f"{payment.id}:refund:{number}",
+            )
+        except GatewayTimeout as exc:
+            raise GatewayUnavailable(str(exc)) from exc
         amount = result.amount
     payment.refund_count = number
     payment.refunded_amount += amount
@@ -375,7 +405,24 @@ async def refund(
     payment.updated_at = now
     if payment.refunded_amount >= payment.amount:
         payment.status = "REFUNDED"
-    return _announce("PaymentRefunded", payment, amount=amount)
+    return announce("PaymentRefunded", payment, amount=amount)
+
+
+async def invoice_for_download(
+    *, session: AsyncSession, principal: Principal | None, number: str
+) -> tuple[Invoice, Payment]:
+    """Invoice ``number`` and its payment, for the order's customer, its store's staff, admins.
+
+    UNAUTHENTICATED without a caller, NOT_FOUND for an unknown number, FORBIDDEN for others.
+    """
+    caller = require_principal(principal)
+    invoice = await session.scalar(select(Invoice).where(Invoice.number == number))
+    payment = await session.get(Payment, invoice.payment_id) if invoice is not None else None
+    if invoice is None or payment is None:
+        raise NotFound(f"No invoice {number!r}.")
+    if not can_read_payment(caller, payment):
+        raise Forbidden("Only the order's customer and its store's staff see this invoice.")
+    return invoice, payment
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -428,6 +475,7 @@ async def adjust_to_order(
             amount=total,
             currency=payment.currency,
             idempotency_key=f"{payment.id}:reauthorize:{total}",
+            metadata=gateway_metadata(payment),
         )
     except GatewayTimeout:
         result = GatewayResult(
@@ -441,10 +489,10 @@ async def adjust_to_order(
         payment.status = "DECLINED"
         payment.decline_code = result.decline_code
         payment.decline_reason = result.decline_reason
-        return _announce(
+        return announce(
             "PaymentDeclined", payment, reason=result.decline_reason, code=result.decline_code
         )
     payment.amount = total
     payment.gateway_reference = result.reference
     payment.authorized_at = now
-    return _announce("PaymentAuthorized", payment)
+    return announce("PaymentAuthorized", payment)

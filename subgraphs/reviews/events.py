@@ -1,9 +1,15 @@
-"""What reviews consumes (orders and driver facts) and publishes (``ReviewPosted``)."""
+"""What reviews consumes (orders and driver facts) and publishes (``ReviewPosted``).
+
+Published through the outbox: staged in the transaction that stores the review.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.reviews import service
@@ -13,11 +19,12 @@ SOURCE = "reviews"
 GROUP = "reviews"
 
 
-async def publish_review_posted(
-    runtime: SubgraphRuntime, review: Review, product_ids: list[str]
+async def stage_review_posted(
+    session: AsyncSession, review: Review, product_ids: list[str]
 ) -> None:
     """A customer reviewed an order (notifications thanks them)."""
-    await runtime.bus.publish(
+    await outbox.stage(
+        session,
         Event(
             type="ReviewPosted",
             source=SOURCE,
@@ -29,7 +36,7 @@ async def publish_review_posted(
                 "productIds": product_ids,
                 "driverId": review.driver_id,
             },
-        )
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from shared import outbox
 from shared.auth import require_principal
 from shared.errors import DomainError
 from shared.gql_types import PageInfo, decode_cursor, encode_cursor
@@ -262,7 +263,7 @@ class Mutation:
         ],
     ) -> PostReviewPayload:
         principal = require_principal(info.context.principal)
-        async with info.context.db.session() as session:
+        async with outbox.session(db=info.context.db, bus=info.context.runtime.bus) as session:
             review, product_ids = await service.post_review(
                 session=session,
                 principal=principal,
@@ -272,8 +273,8 @@ class Mutation:
                 product_ids=[str(p) for p in input.product_ids],
                 driver_stars=input.driver_stars,
             )
+            await events.stage_review_posted(session, review, product_ids)
             await session.commit()
-        await events.publish_review_posted(info.context.runtime, review, product_ids)
         return PostReviewPayload(review=Review.from_row(review))
 
     @strawberry.mutation(description="Approve or reject a review (staff); ratings follow.")

@@ -1,7 +1,10 @@
-"""What users publishes (``UserRegistered``) and consumes (nothing yet)."""
+"""What users publishes (``UserRegistered``, through the outbox) and consumes (nothing yet)."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.users.models import User
@@ -9,9 +12,10 @@ from subgraphs.users.models import User
 SOURCE = "users"
 
 
-async def publish_user_registered(runtime: SubgraphRuntime, user: User) -> None:
+async def stage_user_registered(session: AsyncSession, user: User) -> None:
     """Announce a new account (notifications greets it; analytics counts it)."""
-    await runtime.bus.publish(
+    await outbox.stage(
+        session,
         Event(
             type="UserRegistered",
             source=SOURCE,
@@ -21,7 +25,7 @@ async def publish_user_registered(runtime: SubgraphRuntime, user: User) -> None:
                 "name": user.name,
                 "roles": user.role_list,
             },
-        )
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime
+from shared.outbox import outbox_table
 
 
 class Base(DeclarativeBase):
@@ -69,3 +70,7 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+outbox = outbox_table(Base.metadata)
+"""Events staged with the change that caused them, until the relay published them."""

@@ -10,8 +10,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated, RequiresScopes
 from strawberry.types import Info
 
+from shared import outbox
 from shared.auth import require_principal, require_role
 from shared.errors import DomainError
 from shared.gql_types import GeoPoint, GeoPointInput, PageInfo, decode_cursor, encode_cursor
@@ -147,7 +149,9 @@ class UserConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller; null when not signed in.")
+    @strawberry.field(
+        description="The caller (signed-in callers only).", directives=[Authenticated()]
+    )
     async def me(self, info: Info[SubgraphContext, None]) -> User | None:
         principal = info.context.principal
         if principal is None:
@@ -161,7 +165,10 @@ class Query:
         row = await info.context.loaders.user.load(str(id))
         return User.from_row(row) if row else None
 
-    @strawberry.field(description="All users, newest first (admin).")
+    @strawberry.field(
+        description="All users, newest first (admin).",
+        directives=[RequiresScopes(scopes=[["users:read"]])],
+    )
     async def users(
         self,
         info: Info[SubgraphContext, None],
@@ -349,7 +356,7 @@ class Mutation:
         self, info: Info[SubgraphContext, None], input: RegisterInput
     ) -> RegisterPayload:
         runtime = info.context.runtime
-        async with info.context.db.session() as session:
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             user = await service.register(
                 session=session,
                 email=input.email,
@@ -358,8 +365,8 @@ class Mutation:
                 phone=input.phone,
             )
             pair = await service.issue_tokens(session=session, settings=runtime.settings, user=user)
+            await events.stage_user_registered(session, user)
             await session.commit()
-        await events.publish_user_registered(runtime, user)
         return _pair_payload(RegisterPayload, pair)
 
     @strawberry.mutation(description="Sign in with email and password.")

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.auth import AUDIENCE, ISSUER
 from shared.settings import SUBGRAPH_NAMES, Settings
 from subgraphs.embedded import SUPERGRAPH_PATH, EmbeddedStack
 
@@ -140,6 +141,7 @@ async def distributed_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
         "PIZZA_BUS_NAMESPACE": f"pizza-test-{run_id}",
         "PIZZA_SUBGRAPH_URLS": json.dumps(urls),
         "PIZZA_DATA_DIR": str(tmp_path),
+        "PIZZA_ROUTER_CLAIMS_SECRET": uuid.uuid4().hex * 2,
     }
     procs: list[subprocess.Popen[bytes]] = []
     logs = []
@@ -160,7 +162,17 @@ async def distributed_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
             await _wait_healthy(f"http://127.0.0.1:{ports[name]}/health", procs)
         router_port = free_port()
         config = tmp_path / "router.yaml"
-        config.write_text(json.dumps({"override_subgraph_url": urls}), encoding="utf-8")
+        jwks = {
+            "url": f"http://127.0.0.1:{ports['users']}/.well-known/jwks.json",
+            "issuer": ISSUER,
+            "audiences": [AUDIENCE],
+            "algorithms": ["ES256"],
+        }
+        router_yaml = {
+            "override_subgraph_url": urls,
+            "authentication": {"router": {"jwt": {"jwks": [jwks]}}},
+        }
+        config.write_text(json.dumps(router_yaml), encoding="utf-8")
         log = open(tmp_path / "router.log", "wb")  # noqa: SIM115 - closed below
         logs.append(log)
         procs.append(

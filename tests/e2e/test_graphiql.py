@@ -94,7 +94,10 @@ async def test_json_clients_never_get_the_page(
     shared_embedded_stack: RunningStack, accept: str
 ) -> None:
     async with httpx.AsyncClient() as client:
-        response = await client.get(shared_embedded_stack.router_url, headers={"accept": accept})
+        response = await client.get(
+            shared_embedded_stack.router_url,
+            headers={"accept": accept, "apollo-require-preflight": "true"},  # past CSRF checks
+        )
     assert "html" not in response.headers["content-type"]
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
@@ -106,7 +109,7 @@ async def test_get_with_a_query_still_executes_for_a_browser(
         response = await client.get(
             shared_embedded_stack.router_url,
             params={"query": STORES_QUERY},
-            headers={"accept": BROWSER_ACCEPT},
+            headers={"accept": BROWSER_ACCEPT, "apollo-require-preflight": "true"},  # CSRF
         )
     assert response.headers["content-type"] == "application/json"
     assert "Downtown" in {store["name"] for store in response.json()["data"]["stores"]}

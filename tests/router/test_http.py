@@ -9,6 +9,7 @@ pytestmark = pytest.mark.npm
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 ME = "{ me { name } }"
+PREFLIGHT = {"apollo-require-preflight": "true"}  # GETs pass CSRF prevention (router.edge.csrf)
 
 
 def test_health(http: httpx.Client, router_url: str) -> None:
@@ -89,20 +90,22 @@ def test_invalid_variable_has_its_code(http: httpx.Client, router_url: str) -> N
 
 
 def test_get_serves_queries(http: httpx.Client, router_url: str) -> None:
-    response = http.get(router_url, params={"query": ME})
+    response = http.get(router_url, params={"query": ME}, headers=PREFLIGHT)
     assert response.status_code == 200
     assert response.json() == {"data": {"me": {"name": "Ada Lovelace"}}}
 
 
 def test_get_with_variables(http: httpx.Client, router_url: str) -> None:
     query = "query($n: Int!) { topProducts(first: $n) { upc } }"
-    response = http.get(router_url, params={"query": query, "variables": '{"n": 1}'})
+    response = http.get(
+        router_url, params={"query": query, "variables": '{"n": 1}'}, headers=PREFLIGHT
+    )
     assert response.json() == {"data": {"topProducts": [{"upc": "1"}]}}
 
 
 def test_mutation_over_get_is_405(http: httpx.Client, router_url: str) -> None:
     query = 'mutation { renameUser(id: "9", name: "x") { name } }'
-    response = http.get(router_url, params={"query": query})
+    response = http.get(router_url, params={"query": query}, headers=PREFLIGHT)
     assert response.status_code == 405
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 

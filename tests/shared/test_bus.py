@@ -151,3 +151,160 @@ async def test_redis_streams_redeliver_unacknowledged_after_restart() -> None:
     finally:
         await publisher.stop()
         await cleanup(namespace)
+
+
+async def test_in_process_bus_keeps_the_order_within_a_group() -> None:
+    bus = InProcessBus()
+    seen: list[int] = []
+
+    async def slow_first(event: Event) -> None:
+        if event.payload["n"] == 0:
+            await asyncio.sleep(0.05)  # the next event must wait for this one
+        seen.append(event.payload["n"])
+
+    bus.subscribe(group="g", types=["A"], handler=slow_first)
+    bus.subscribe(group="g", types=["B"], handler=slow_first)
+    await bus.start()
+    await bus.publish(Event(type="A", source="t", payload={"n": 0}))
+    await bus.publish(Event(type="B", source="t", payload={"n": 1}))
+    await bus.drain()
+    await bus.stop()
+    assert seen == [0, 1]
+
+
+async def _wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError
+        await asyncio.sleep(0.02)
+
+
+async def _pending(namespace: str, event_type: str, group: str) -> int:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        summary = await client.xpending(f"{namespace}:events:{event_type}", group)
+        return int(summary["pending"])
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_streams_another_consumer_claims_a_dead_consumers_events() -> None:
+    await redis_or_skip()
+    namespace = f"pizza-test-{uuid.uuid4().hex[:8]}"
+    event = Event(type="OrderPlaced", source="t", payload={})
+    stuck = asyncio.Event()
+
+    async def hang(_: Event) -> None:
+        stuck.set()
+        await asyncio.sleep(3600)  # a consumer that died mid-handler
+
+    handled: list[str] = []
+
+    async def handle(e: Event) -> None:
+        handled.append(e.id)
+
+    dead = RedisStreamsBus(REDIS_URL, namespace=namespace, consumer="payments-a")
+    dead.subscribe(group="payments", types=["OrderPlaced"], handler=hang)
+    survivor = RedisStreamsBus(
+        REDIS_URL,
+        namespace=namespace,
+        consumer="payments-b",
+        claim_idle_ms=200,
+        claim_interval=0.05,
+    )
+    survivor.subscribe(group="payments", types=["OrderPlaced"], handler=handle)
+    try:
+        await dead.start()
+        await dead.publish(event)
+        await asyncio.wait_for(stuck.wait(), timeout=10)
+        await survivor.start()
+        await _wait_for(lambda: handled == [event.id])
+        assert await _pending(namespace, "OrderPlaced", "payments") == 0
+    finally:
+        await dead.stop()
+        await survivor.stop()
+        await cleanup(namespace)
+
+
+@pytest.mark.redis
+async def test_redis_streams_dead_letter_a_poison_message_without_blocking_the_stream() -> None:
+    await redis_or_skip()
+    import redis.asyncio as redis
+
+    namespace = f"pizza-test-{uuid.uuid4().hex[:8]}"
+    poison = Event(type="ReviewPosted", source="t", payload={"poison": True})
+    good = Event(type="ReviewPosted", source="t", payload={})
+    handled: list[str] = []
+    tries: list[str] = []
+
+    async def handle(e: Event) -> None:
+        tries.append(e.id)
+        if e.payload.get("poison"):
+            raise ValueError("cannot handle this one")
+        handled.append(e.id)
+
+    bus = RedisStreamsBus(
+        REDIS_URL,
+        namespace=namespace,
+        consumer="n-1",
+        claim_idle_ms=50,
+        claim_interval=0.05,
+        max_deliveries=2,
+    )
+    bus.subscribe(group="notifications", types=["ReviewPosted"], handler=handle)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        await bus.start()
+        await bus.publish(poison)
+        await bus.publish(good)
+        await _wait_for(lambda: handled == [good.id])
+        dead_letters = bus.dead_letter_stream("notifications")
+        await _wait_for(lambda: tries.count(poison.id) >= 6)  # 2 deliveries x 3 attempts
+        for _ in range(100):
+            entries = await client.xrange(dead_letters)
+            if entries:
+                break
+            await asyncio.sleep(0.05)
+        [(_, fields)] = entries
+        assert Event.from_json(fields[b"event"]).id == poison.id
+        assert await _pending(namespace, "ReviewPosted", "notifications") == 0
+        assert tries.count(poison.id) == 6 and handled == [good.id]
+    finally:
+        await bus.stop()
+        await client.aclose()
+        await cleanup(namespace)
+
+
+@pytest.mark.redis
+async def test_redis_streams_recreate_groups_lost_in_a_redis_restart() -> None:
+    await redis_or_skip()
+    import redis.asyncio as redis
+
+    namespace = f"pizza-test-{uuid.uuid4().hex[:8]}"
+    handled: list[str] = []
+
+    async def handle(e: Event) -> None:
+        handled.append(e.id)
+
+    bus = RedisStreamsBus(REDIS_URL, namespace=namespace, block_ms=100)
+    bus.subscribe(group="orders", types=["PaymentAuthorized"], handler=handle)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        await bus.start()
+        first = Event(type="PaymentAuthorized", source="t", payload={})
+        await bus.publish(first)
+        await _wait_for(lambda: handled == [first.id])
+        # A Redis without persistence comes back empty: no stream, no group.
+        await client.delete(f"{namespace}:events:PaymentAuthorized")
+        await asyncio.sleep(0.3)
+        second = Event(type="PaymentAuthorized", source="t", payload={})
+        await bus.publish(second)  # may land before the group exists again: read from 0
+        await _wait_for(lambda: handled == [first.id, second.id])
+    finally:
+        await bus.stop()
+        await client.aclose()
+        await cleanup(namespace)

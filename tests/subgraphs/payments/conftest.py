@@ -11,6 +11,7 @@ from shared import demo_ids
 from shared.bus import Event
 from shared.settings import Settings
 from shared.subgraph import SubgraphRuntime
+from subgraphs.payments.config import PaymentsSettings
 from subgraphs.payments.gateway import TestGateway
 from tests.subgraphs.orders.conftest import RecordingBus
 
@@ -95,3 +96,18 @@ async def runtime(
     await runtime.db.migrate()
     yield runtime
     await runtime.db.dispose()
+
+
+WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
+
+
+@pytest.fixture
+async def payments_app(start_subgraph, gateway: TestGateway):
+    """The payments app (``/graphql``, webhooks, invoice PDFs) with a webhook secret and the
+    test gateway; ``payments_app.runtime`` is its runtime."""
+    client = await start_subgraph("payments")
+    client.runtime.extras["payment_gateway"] = gateway
+    client.runtime.extras["payments_settings"] = PaymentsSettings(
+        payment_gateway="test", payment_webhook_secret=WEBHOOK_SECRET
+    )
+    return client

@@ -6,6 +6,7 @@ import pytest
 
 from shared import demo_ids
 from subgraphs.payments import events
+from subgraphs.payments.gateway import GatewayTimeout
 from tests.conftest import bearer, gql
 from tests.subgraphs.payments.conftest import ORDER_ID, order_placed
 
@@ -110,3 +111,18 @@ async def test_partial_refunds_add_up_to_the_amount_and_no_further(payments, sta
     }
     gateway = events.gateway_of(payments.runtime)
     assert sum(c.refunded for c in gateway.charges.values()) == 4302
+
+
+async def test_a_capture_the_gateway_did_not_answer_can_be_retried(payments, staff) -> None:
+    gateway = events.gateway_of(payments.runtime)
+    capture = gateway.capture
+
+    async def time_out(**_):
+        raise GatewayTimeout("no answer")
+
+    gateway.capture = time_out
+    body = await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
+    assert body["errors"][0]["extensions"]["code"] == "GATEWAY_UNAVAILABLE"
+    gateway.capture = capture
+    body = await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
+    assert body["data"]["capturePayment"]["payment"]["status"] == "CAPTURED"

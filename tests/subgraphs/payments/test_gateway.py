@@ -64,3 +64,28 @@ async def test_cannot_capture_more_than_held_or_refund_more_than_captured() -> N
         await gateway.refund(reference=held.reference, amount=901, idempotency_key="r1")
     with pytest.raises(GatewayRejected):
         await gateway.void(reference=held.reference, idempotency_key="v")
+
+
+@pytest.mark.parametrize(
+    ("card", "outcome"),
+    [
+        ("4242 4242 4242 4242", None),
+        ("5555-5555-5555-4444", None),
+        ("4000000000000002", "card_declined"),
+        ("4000 0000 0000 9995", "insufficient_funds"),
+        ("4000000000000069", "expired_card"),
+    ],
+)
+async def test_test_card_numbers_approve_or_decline(card: str, outcome: str | None) -> None:
+    result = await TestGateway().authorize(
+        token=card, amount=1000, currency="USD", idempotency_key="a"
+    )
+    assert result.approved is (outcome is None)
+    assert result.decline_code == outcome
+
+
+async def test_the_processing_error_card_number_times_out() -> None:
+    with pytest.raises(GatewayTimeout):
+        await TestGateway().authorize(
+            token="4000 0000 0000 0119", amount=1, currency="USD", idempotency_key="a"
+        )

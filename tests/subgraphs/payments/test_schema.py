@@ -14,3 +14,4 @@ def test_order_is_extended_with_payment_and_invoice() -> None:
     sdl = schema.as_str()
     assert 'type Order @key(fields: "id")' in sdl
     assert "payment: Payment" in sdl and "invoice: Invoice" in sdl
+    assert "pdfUrl: String!" in sdl

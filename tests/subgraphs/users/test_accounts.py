@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared import demo_ids
-from tests.conftest import bearer, gql
+from tests.conftest import as_router, bearer, gql
 
 REGISTER = """
 mutation($input: RegisterInput!) {
@@ -26,7 +26,7 @@ query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name ema
 """
 
 
-async def test_register_then_login_returns_working_tokens(start_subgraph) -> None:
+async def test_register_then_login_returns_working_tokens(start_subgraph, settings) -> None:
     users = await start_subgraph("users")
     body = await gql(
         users,
@@ -37,7 +37,7 @@ async def test_register_then_login_returns_working_tokens(start_subgraph) -> Non
     assert body["data"]["register"]["user"]["roles"] == ["CUSTOMER"]
     login = await gql(users, LOGIN, {"email": "pat@example.com", "password": "correct horse"})
     token = login["data"]["login"]["accessToken"]
-    me = await gql(users, ME, headers={"authorization": f"Bearer {token}"})
+    me = await gql(users, ME, headers=as_router(settings, token))
     assert me["data"]["me"]["name"] == "Pat Doe"
 
 
@@ -81,7 +81,7 @@ async def test_first_address_becomes_default(start_subgraph, settings) -> None:
     reg = await gql(
         users, REGISTER, {"input": {"email": "n@b.co", "password": "long enough", "name": "N"}}
     )
-    headers = {"authorization": f"Bearer {reg['data']['register']['accessToken']}"}
+    headers = as_router(settings, reg["data"]["register"]["accessToken"])
     body = await gql(
         users,
         ADD_ADDRESS,
