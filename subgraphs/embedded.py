@@ -21,6 +21,7 @@ import uvicorn
 
 from router.auth.config import AuthConfig, JwksSource, JwtConfig
 from router.config import RouterConfig
+from router.edge.config import EdgeConfig, PersistedQueriesConfig
 from router.server import create_app as create_router_app
 from shared.auth import AUDIENCE, ISSUER
 from shared.bus import InProcessBus
@@ -29,6 +30,7 @@ from shared.subgraph import SubgraphRuntime
 from subgraphs import create_app
 
 SUPERGRAPH_PATH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+PERSISTED_QUERIES_PATH = SUPERGRAPH_PATH.with_name("persisted-queries.json")
 log = logging.getLogger(__name__)
 
 
@@ -119,6 +121,12 @@ class EmbeddedStack:
             timeout=self.settings.subgraph_timeout_seconds,
             auth=router_auth_config(self.settings),
             expose_query_plan=True,  # local development: plans on request (Apollo-Expose-Query-Plan)
+            # Persisted operations of schema/persisted-queries.json by id (partners are held to it).
+            edge=EdgeConfig(
+                persisted_queries=PersistedQueriesConfig(
+                    enabled=True, local_manifests=(str(PERSISTED_QUERIES_PATH),)
+                )
+            ),
         )
         app = create_router_app(supergraph_sdl=self.supergraph_sdl, config=config)
         port = await self._serve(app, self.router_port)
