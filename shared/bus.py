@@ -196,7 +196,8 @@ class RedisStreamsBus:
     (``XAUTOCLAIM``): a killed consumer's events are handled by another, and a
     handler that failed is retried. An entry delivered ``max_deliveries`` times that
     still fails goes to the dead-letter stream ``<namespace>:dead-letter:<group>``
-    and is acknowledged, so one poison message never blocks a stream. Lost
+    and is acknowledged, so one poison message never blocks a stream. Consumers idle
+    for ``forget_after_ms`` with nothing pending are removed from the group. Lost
     connections are retried; groups missing after a restart of a Redis without
     persistence (``NOGROUP``) are created again.
     """
@@ -211,6 +212,7 @@ class RedisStreamsBus:
         claim_interval: float = 5.0,
         max_deliveries: int = 5,
         block_ms: int = 1000,
+        forget_after_ms: int = 24 * 3600 * 1000,
     ) -> None:
         self._url = url
         self._redis: Any = None
@@ -221,6 +223,7 @@ class RedisStreamsBus:
         self.claim_interval = claim_interval
         self.max_deliveries = max_deliveries
         self.block_ms = block_ms
+        self.forget_after_ms = forget_after_ms
         self._subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -333,6 +336,19 @@ class RedisStreamsBus:
                 await self._handle_entries(sub, stream, entries)
                 if start == "0-0":
                     break
+            await self._forget_idle_consumers(sub, stream)
+
+    async def _forget_idle_consumers(self, sub: Subscription, stream: str) -> None:
+        """Drop consumers gone for ``forget_after_ms`` with nothing pending (old pod names)."""
+        client = self._client()
+        for consumer in await client.xinfo_consumers(stream, sub.group):
+            name = _text(consumer["name"])
+            if (
+                name != self.consumer
+                and not consumer["pending"]
+                and consumer["idle"] > self.forget_after_ms
+            ):
+                await client.xgroup_delconsumer(stream, sub.group, name)
 
     async def _handle_entries(self, sub: Subscription, stream: str, entries: Any) -> None:
         client = self._client()

@@ -55,12 +55,20 @@ async def _all(saga: Saga, subgraph: str, query):
 
 async def _order(saga: Saga, order_id: str) -> Order:
     async with saga.runtimes["orders"].db.session() as session:
-        return await session.get(Order, order_id)
+        order = await session.get(Order, order_id)
+    assert order is not None
+    return order
 
 
 async def _payment(saga: Saga, order_id: str) -> Payment | None:
     async with saga.runtimes["payments"].db.session() as session:
         return await session.scalar(select(Payment).where(Payment.order_id == order_id))
+
+
+async def _payment_of(saga: Saga, order_id: str) -> Payment:
+    payment = await _payment(saga, order_id)
+    assert payment is not None, order_id
+    return payment
 
 
 async def _confirmed(saga: Saga, order_id: str) -> bool:
@@ -75,6 +83,7 @@ async def test_the_saga_survives_a_killed_consumer_a_stopped_relay_and_a_redis_r
     saga: Saga,
 ) -> None:
     orders, payments = saga.runtimes["orders"], saga.runtimes["payments"]
+    assert orders.relay is not None and isinstance(payments.bus, RedisStreamsBus)
 
     # 1. The happy path: placed -> authorized -> confirmed.
     approved = await _place(saga, "approved", "tok_visa")
@@ -85,7 +94,7 @@ async def test_the_saga_survives_a_killed_consumer_a_stopped_relay_and_a_redis_r
     interrupted = await _place(saga, "interrupted", "tok_visa")
     await saga.wait_until(saga.gateway.hung.is_set, what="authorization in flight")
     await payments.bus.stop()  # cancels the handler mid-flight: nothing acknowledged
-    assert (await _payment(saga, interrupted)).status == "PENDING"
+    assert (await _payment_of(saga, interrupted)).status == "PENDING"
     assert not await _confirmed(saga, interrupted)
     await payments.bus.start()  # same consumer name: it re-reads its own pending entry
     await saga.wait_until(lambda: _confirmed(saga, interrupted), what="interrupted confirmed")
@@ -128,13 +137,13 @@ async def test_the_saga_survives_a_killed_consumer_a_stopped_relay_and_a_redis_r
         voided: ("CANCELLED", "VOIDED"),
     }
     for order_id, (status, payment_status) in expected.items():
-        order, payment = await _order(saga, order_id), await _payment(saga, order_id)
+        order, payment = await _order(saga, order_id), await _payment_of(saga, order_id)
         assert (order.status, payment.status) == (status, payment_status), order_id
         assert (order.confirmed_at is not None) == (payment_status in ("AUTHORIZED", "VOIDED"))
 
     # No double charge: one authorization per order really ran at the gateway, even for
     # the order whose consumer died and asked again with the same idempotency key.
-    payment_ids = {order_id: (await _payment(saga, order_id)).id for order_id in expected}
+    payment_ids = {order_id: (await _payment_of(saga, order_id)).id for order_id in expected}
     authorized = saga.gateway.executed("authorize")
     for order_id in (approved, interrupted, declined, voided):
         assert authorized[f"{payment_ids[order_id]}:authorize"] == 1, order_id
@@ -203,6 +212,7 @@ FINAL = {
 async def test_many_orders_through_a_redis_crash_and_a_consumer_taken_over(saga: Saga) -> None:
     """Redis is SIGKILLed with events in flight; payments dies and a second replica takes over."""
     orders, payments = saga.runtimes["orders"], saga.runtimes["payments"]
+    assert orders.relay is not None and isinstance(payments.bus, RedisStreamsBus)
     # A second payments replica (another consumer name) that claims what the first leaves.
     replica = SubgraphRuntime.create(
         "payments",
@@ -272,7 +282,7 @@ async def test_many_orders_through_a_redis_crash_and_a_consumer_taken_over(saga:
     authorized = saga.gateway.executed("authorize")
     voids = saga.gateway.executed("void")
     for order_id, token in by_order.items():
-        payment = await _payment(saga, order_id)
+        payment = await _payment_of(saga, order_id)
         if token != "tok_timeout":
             assert authorized[f"{payment.id}:authorize"] == 1, order_id
         if token == "tok_visa":

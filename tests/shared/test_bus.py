@@ -180,6 +180,25 @@ async def _wait_for(condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _consumers(namespace: str, event_type: str, group: str) -> list[str]:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        found = await client.xinfo_consumers(f"{namespace}:events:{event_type}", group)
+        return sorted(c["name"].decode() for c in found)
+    finally:
+        await client.aclose()
+
+
+async def _wait_for_async(probe, expected, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await probe()) != expected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{value!r} != {expected!r}")
+        await asyncio.sleep(0.05)
+
+
 async def _pending(namespace: str, event_type: str, group: str) -> int:
     import redis.asyncio as redis
 
@@ -221,9 +240,14 @@ async def test_redis_streams_another_consumer_claims_a_dead_consumers_events() -
         await dead.start()
         await dead.publish(event)
         await asyncio.wait_for(stuck.wait(), timeout=10)
+        await dead.stop()
+        survivor.forget_after_ms = 300  # the dead one, once it has nothing pending
         await survivor.start()
         await _wait_for(lambda: handled == [event.id])
         assert await _pending(namespace, "OrderPlaced", "payments") == 0
+        await _wait_for_async(
+            lambda: _consumers(namespace, "OrderPlaced", "payments"), ["payments-b"]
+        )
     finally:
         await dead.stop()
         await survivor.stop()
@@ -269,7 +293,9 @@ async def test_redis_streams_dead_letter_a_poison_message_without_blocking_the_s
             if entries:
                 break
             await asyncio.sleep(0.05)
+        assert entries
         [(_, fields)] = entries
+        assert fields is not None
         assert Event.from_json(fields[b"event"]).id == poison.id
         assert await _pending(namespace, "ReviewPosted", "notifications") == 0
         assert tries.count(poison.id) == 6 and handled == [good.id]

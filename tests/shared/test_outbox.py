@@ -181,7 +181,7 @@ async def test_published_events_older_than_the_retention_are_purged(db) -> None:
         await _make_thing(session, _event(2))  # pending: never purged
         await session.commit()
     relay = outbox.OutboxRelay(db=db, bus=RecordingBus(failures=1_000))
-    await relay._purge()
+    await relay.purge_published()
     assert [row["payload"]["n"] for row in await _rows(db)] == [2]
 
 
