@@ -278,7 +278,7 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 await self.relay_once()
-                await self._purge()
+                await self.purge_published()
                 backoff = self.poll_interval
                 wait = self.poll_interval
             except Exception as exc:  # bus or database down: nothing is lost, try again
@@ -287,7 +287,7 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
-    async def _purge(self) -> None:
+    async def purge_published(self) -> None:
         """Forget published events older than the retention, at most every few minutes."""
         now = utcnow()
         if self._purged_at is not None and now - self._purged_at < timedelta(minutes=5):
