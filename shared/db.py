@@ -16,6 +16,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, Dialect, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -99,3 +100,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+async def take_next(session: AsyncSession, counter: type, key: dict[str, object]) -> int:
+    """Atomically increment ``counter.last`` for the row ``key`` (creating it at 1); the new value.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (PostgreSQL and SQLite), so two
+    transactions never take the same number, and a rolled-back one leaves no gap.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(counter)
+        .values(**key, last=1)
+        .on_conflict_do_update(
+            index_elements=[getattr(counter, name) for name in key],
+            set_={"last": counter.last + 1},
+        )
+        .returning(counter.last)
+    )
+    return int((await session.execute(statement)).scalar_one())

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, require_principal
-from shared.db import utcnow
+from shared.db import take_next, utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
 from subgraphs.orders.catalog import CartLine, Catalog
@@ -145,12 +145,8 @@ async def next_order_number(
     """A human number per store per local day, e.g. ``1125-0042`` (the 42nd of 25 Nov)."""
     local = _local_day(now, time_zone)
     day = local.strftime("%Y-%m-%d")
-    counter = await session.get(OrderNumberCounter, (store_id, day), with_for_update=True)
-    if counter is None:
-        counter = OrderNumberCounter(store_id=store_id, day=day, last=0)
-        session.add(counter)
-    counter.last += 1
-    return f"{local:%m%d}-{counter.last:04d}"
+    last = await take_next(session, OrderNumberCounter, {"store_id": store_id, "day": day})
+    return f"{local:%m%d}-{last:04d}"
 
 
 def _customization(line: CartLine) -> dict:

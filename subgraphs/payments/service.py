@@ -14,11 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, require_principal
-from shared.db import utcnow
+from shared.db import take_next, utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
 from subgraphs.payments.gateway import GatewayResult, GatewayTimeout, PaymentGateway
@@ -207,16 +206,7 @@ async def next_invoice_number(*, session: AsyncSession, now: datetime) -> str:
     One atomic upsert takes the next number, so concurrent captures never share one; it
     is part of the capture's transaction, so a rolled-back capture leaves no gap.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    take = (
-        dialect.insert(InvoiceCounter)
-        .values(year=now.year, last=1)
-        .on_conflict_do_update(
-            index_elements=[InvoiceCounter.year], set_={"last": InvoiceCounter.last + 1}
-        )
-        .returning(InvoiceCounter.last)
-    )
-    last = (await session.execute(take)).scalar_one()
+    last = await take_next(session, InvoiceCounter, {"year": now.year})
     return f"INV-{now.year}-{last:06d}"
 
 
