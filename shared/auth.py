@@ -4,7 +4,10 @@ Users issues short-lived ES256 access tokens signed by its key ring (``shared.ke
 router verifies them against users' JWKS and forwards the verified claims to subgraphs in
 ``x-pizza-claims``, signed with ``PIZZA_ROUTER_CLAIMS_SECRET`` (see ``router.auth.claims``).
 Subgraphs build a :class:`Principal` from that header only, never from a client's token
-(ADR 0007). Refresh tokens are opaque and stored by users.
+(ADR 0007) — unless ``PIZZA_TRUST_JWT_FROM_JWKS_URL`` is set for a router that does not sign
+the header (Apollo Router): then :func:`claims_header_for_request` also accepts
+``Authorization: Bearer`` verified against that JWKS. Refresh tokens are opaque and stored by
+users.
 
 Scopes derive from roles (:data:`SCOPES_BY_ROLE`) and travel in the token's ``scope``
 claim (space separated, as OAuth and Apollo Router's ``@requiresScopes`` read it).
@@ -174,6 +177,34 @@ def principal_from_claims_header(value: str | None, *, settings: Settings) -> Pr
 
 
 _bearer_verifiers: dict[str, Any] = {}
+"""The router's validators (``router.auth.jwt.JwtAuthenticator``) by JWKS URL, one per process."""
+
+
+async def verified_bearer_claims(
+    headers: Mapping[str, str], *, jwks_url: str
+) -> dict[str, Any] | None:
+    """The claims of ``Authorization: Bearer <access token>``, verified as the router does.
+
+    ES256 only, against ``jwks_url`` (cached, refreshed, refetched for an unknown ``kid``),
+    issuer ``pizza-users``, audience ``pizza-supergraph``, ``exp``/``nbf`` with 30 s leeway.
+    None when there is no ``Authorization`` header; :class:`Unauthenticated` when the token is
+    not valid (the reason is logged by the validator, never the token).
+    """
+    if not headers.get("authorization"):
+        return None
+    from router.auth.config import JwksSource, JwtConfig
+    from router.auth.jwt import AuthenticationFailed, JwtAuthenticator
+
+    verifier = _bearer_verifiers.get(jwks_url)
+    if verifier is None:
+        source = JwksSource(
+            url=jwks_url, issuer=ISSUER, audiences=(AUDIENCE,), algorithms=(ALGORITHM,)
+        )
+        verifier = _bearer_verifiers[jwks_url] = JwtAuthenticator(JwtConfig(jwks=(source,)))
+    try:
+        return await verifier.authenticate(headers)
+    except AuthenticationFailed as exc:
+        raise Unauthenticated("The access token is not valid.") from exc
 
 
 async def principal_from_request(
@@ -186,21 +217,43 @@ async def principal_from_request(
     """
     if headers.get(CLAIMS_HEADER):
         return principal_from_claims_header(headers[CLAIMS_HEADER], settings=settings)
-    if not headers.get("authorization"):
-        return None
-    from router.auth.config import JwksSource, JwtConfig
-    from router.auth.jwt import AuthenticationFailed, JwtAuthenticator
-
-    url = settings.users_jwks_url()
-    verifier = _bearer_verifiers.get(url)
-    if verifier is None:
-        source = JwksSource(url=url, issuer=ISSUER, audiences=(AUDIENCE,), algorithms=(ALGORITHM,))
-        verifier = _bearer_verifiers[url] = JwtAuthenticator(JwtConfig(jwks=(source,)))
-    try:
-        claims = await verifier.authenticate(headers)
-    except AuthenticationFailed as exc:
-        raise Unauthenticated("The access token is not valid.") from exc
+    claims = await verified_bearer_claims(headers, jwks_url=settings.users_jwks_url())
     return principal_from_claims(claims) if claims is not None else None
+
+
+REFUSED_CLAIMS_HEADER = f"{_CLAIMS_VERSION}.refused."
+"""What :func:`claims_header_for_request` answers for a bearer token that fails verification:
+a claims value no subgraph accepts, so the request fails with UNAUTHENTICATED wherever it
+needs the caller — exactly as a forged ``x-pizza-claims`` does."""
+
+
+async def claims_header_for_request(
+    headers: Mapping[str, str], *, settings: Settings
+) -> str | None:
+    """The ``x-pizza-claims`` value a subgraph request is authenticated by; None: anonymous.
+
+    The header the router (or a peer subgraph) sent, when present: verified later, lazily, by
+    :func:`principal_from_claims_header`. Otherwise, and only when
+    ``PIZZA_TRUST_JWT_FROM_JWKS_URL`` is set (a router that does not sign claims, such as
+    Apollo Router, propagating the client's ``Authorization``), the bearer access token
+    verified against that JWKS and turned into a claims header signed with this subgraph's
+    ``PIZZA_ROUTER_CLAIMS_SECRET``: ``SubgraphContext.principal`` and service-to-service
+    calls (which pass the header on) then work unchanged. A token that fails verification
+    gives :data:`REFUSED_CLAIMS_HEADER`. With the option unset ``Authorization`` is ignored.
+    """
+    if headers.get(CLAIMS_HEADER):
+        return headers[CLAIMS_HEADER]
+    if not settings.trust_jwt_from_jwks_url:
+        return None
+    try:
+        claims = await verified_bearer_claims(headers, jwks_url=settings.trust_jwt_from_jwks_url)
+    except Unauthenticated:
+        return REFUSED_CLAIMS_HEADER
+    if claims is None:
+        return None
+    from router.auth.claims import sign_claims  # the router's own: same claims forwarded
+
+    return sign_claims(claims, secret=settings.router_claims_secret)
 
 
 def require_principal(principal: Principal | None) -> Principal:

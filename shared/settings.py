@@ -25,7 +25,6 @@ SUBGRAPH_NAMES: tuple[str, ...] = (
 """Every subgraph, in the order of their default ports (4001..4008)."""
 
 DEFAULT_PORTS: dict[str, int] = {name: 4001 + i for i, name in enumerate(SUBGRAPH_NAMES)}
-DEV_AUTH_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 DEV_ROUTER_CLAIMS_SECRET = "dev-only-router-claims-secret-change-me-0123456789"
 
 
@@ -43,9 +42,6 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="", description="Redis for the event bus; empty: in-process")
     bus_namespace: str = Field(default="pizza", description="Prefix of the bus's Redis keys")
-    auth_secret: str = Field(
-        default=DEV_AUTH_SECRET, description="unused since ADR 0007 (ES256 keys, router claims)"
-    )
     jwt_private_keys: str = Field(
         default="",
         repr=False,
@@ -61,6 +57,12 @@ class Settings(BaseSettings):
         default="",
         description="users' JWKS, for REST routes outside the router; empty: derived "
         "from the users subgraph URL",
+    )
+    trust_jwt_from_jwks_url: str = Field(
+        default="",
+        description="subgraphs also accept Authorization: Bearer <ES256 access token> verified "
+        "against this JWKS (a router that does not sign x-pizza-claims, e.g. Apollo Router); "
+        "empty: off, the claims header only",
     )
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600

@@ -2,7 +2,8 @@
 
 Enters: a subgraph's schema, loaders factory, event consumers and demo seed.
 Leaves: a FastAPI app serving ``POST/GET /graphql`` (Apollo Federation 2
-subgraph protocol: ``_service``, ``_entities``) and ``GET /health``; on start it
+subgraph protocol: ``_service``, ``_entities``), subscriptions over ``graphql-transport-ws``
+on the same path, and ``GET /health``; on start it
 migrates its own database, loads demo data once, registers its consumers and, when
 its database has an outbox, runs the relay that publishes what is left in it.
 """
@@ -18,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from graphql import GraphQLError
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
-from shared.auth import CLAIMS_HEADER, Principal, principal_from_claims_header
+from shared.auth import Principal, claims_header_for_request, principal_from_claims_header
 from shared.bus import EventBus, InProcessBus, RedisStreamsBus
 from shared.db import Database
 from shared.errors import DomainError
@@ -166,8 +168,13 @@ def create_subgraph_app(
                 await runtime.bus.stop()
             await runtime.db.dispose()
 
-    async def get_context(request: Request) -> SubgraphContext:
-        return SubgraphContext(runtime, request.headers.get(CLAIMS_HEADER), make_loaders(runtime))
+    async def get_context(connection: HTTPConnection) -> SubgraphContext:
+        # HTTP requests and subscription websockets alike: the router signs the claims
+        # header on every request and on every websocket upgrade.
+        # With PIZZA_TRUST_JWT_FROM_JWKS_URL (Apollo Router in front) a verified bearer
+        # token is turned into the same claims header.
+        claims = await claims_header_for_request(connection.headers, settings=runtime.settings)
+        return SubgraphContext(runtime, claims, make_loaders(runtime))
 
     app = FastAPI(title=f"pizza {runtime.name} subgraph", lifespan=lifespan)
     app.include_router(

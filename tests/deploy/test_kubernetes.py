@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from shared.auth import AUDIENCE, ISSUER
 from shared.settings import SUBGRAPH_NAMES
 from tests.deploy.conftest import ROOT, SECRETS, SERVICES
 from tests.deploy.kustomize import key, render
@@ -21,6 +23,8 @@ K8S = ROOT / "deploy" / "kubernetes"
 TREES = ["base", "overlays/production", "overlays/apollo-router"]
 DEPLOYABLE = ["overlays/production", "overlays/apollo-router"]
 KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]
+TRUST_JWKS = "PIZZA_TRUST_JWT_FROM_JWKS_URL"
+USERS_JWKS = "http://users:4001/.well-known/jwks.json"
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s@]*:[^/\s@]*@")
 SENSITIVE = re.compile(r"SECRET|PASSWORD|TOKEN|KEY|DATABASE_URL|REDIS_URL", re.I)
 
@@ -190,6 +194,57 @@ def test_secrets_are_referenced_never_inlined(tree):
             assert not CREDENTIALS_IN_URL.search(value), f"credentials in {name}"
 
 
+def secret_refs(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Environment variables of ``container`` that come from a Secret: name -> (secret, key)."""
+    refs = {}
+    for env in container.get("env", []):
+        ref = env.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            refs[env["name"]] = (ref["name"], ref["key"])
+    return refs
+
+
+def test_auth_secrets_reach_exactly_who_needs_them(tree):
+    """ADR 0007: the claims secret to our router and every subgraph (and its migration Job,
+    which runs with the same env); users' private keys to users only; no HS256 secret."""
+    path, objects = tree
+    claims = ("pizza-auth", "claims-secret")
+    private_keys = ("pizza-auth", "jwt-private-keys")
+    for where, spec in pod_specs(objects):
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            refs = secret_refs(container)
+            label = f"{where}/{container['name']}"
+            names = {e["name"] for e in container.get("env", [])}
+            assert "PIZZA_AUTH_SECRET" not in names, f"{label}: unused since ADR 0007"
+            assert {v for v in refs.values() if v[0] == "pizza-auth"} <= {claims, private_keys}
+            if refs.get("PIZZA_JWT_PRIVATE_KEYS") == private_keys:
+                assert where in ("Deployment/users", "Job/migrate-users"), label
+            assert private_keys not in {v for k, v in refs.items() if k != "PIZZA_JWT_PRIVATE_KEYS"}
+    deployments = objects_of(objects, "Deployment")
+    for name in SUBGRAPH_NAMES:
+        refs = secret_refs(deployments[name]["spec"]["template"]["spec"]["containers"][0])
+        assert refs.get("PIZZA_ROUTER_CLAIMS_SECRET") == claims, name
+        assert ("PIZZA_JWT_PRIVATE_KEYS" in refs) == (name == "users"), name
+    router = deployments["router"]["spec"]["template"]["spec"]["containers"][0]
+    if path == "overlays/apollo-router":
+        assert secret_refs(router) == {}, "Apollo Router needs no secret of ours"
+    else:
+        assert secret_refs(router) == {"PIZZA_ROUTER_CLAIMS_SECRET": claims}
+        ours = yaml.safe_load(
+            objects_of(objects, "ConfigMap")["pizza-router-config"]["data"]["router.yaml"]
+        )
+        (jwks,) = ours["authentication"]["router"]["jwt"]["jwks"]
+        assert jwks["url"] == USERS_JWKS and jwks["algorithms"] == ["ES256"]
+
+
+def test_subgraphs_trust_end_user_tokens_only_behind_apollo_router(tree):
+    """Behind our router subgraphs read the signed claims header only (the option is off)."""
+    path, objects = tree
+    data = objects_of(objects, "ConfigMap")["pizza-config"]["data"]
+    expected = USERS_JWKS if path == "overlays/apollo-router" else None
+    assert data.get(TRUST_JWKS) == expected
+
+
 def test_router_config_reaches_every_subgraph_by_its_service(tree):
     _, objects = tree
     configs = objects_of(objects, "ConfigMap")
@@ -225,6 +280,8 @@ def test_network_policies_allow_only_router_to_subgraphs(tree):
     (from the code) and Prometheus in the monitoring namespace; the router accepts clients."""
     _, objects = tree
     policies = objects_of(objects, "NetworkPolicy")
+    jwks_url = objects_of(objects, "ConfigMap")["pizza-config"]["data"].get(TRUST_JWKS)
+    jwks_host = urlparse(jwks_url).hostname if jwks_url else None
     deny = policies["default-deny-ingress"]["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress"]}
     pods = {
@@ -264,7 +321,10 @@ def test_network_policies_allow_only_router_to_subgraphs(tree):
                     continue
                 assert set(peer) == {"podSelector"}, f"{target}: {peer}"
                 allowed |= {name for name, pod in pods.items() if selects(peer["podSelector"], pod)}
-        assert allowed == {"router"} | callers.get(target, set()), target
+        expected = {"router"} | callers.get(target, set())
+        if target == jwks_host:
+            expected |= set(SUBGRAPH_NAMES)  # subgraphs verifying tokens fetch its JWKS
+        assert allowed == expected, target
 
 
 # --- overlays -------------------------------------------------------------------------------
@@ -294,8 +354,14 @@ def test_apollo_router_overlay_swaps_only_the_router():
         ("Deployment", "pizza", "router"),
         ("NetworkPolicy", "pizza", "router-ingress"),
         ("ConfigMap", "pizza", "apollo-router-config"),
+        # ADR 0007: subgraphs verify the propagated token against users' JWKS themselves.
+        ("ConfigMap", "pizza", "pizza-config"),
+        ("NetworkPolicy", "pizza", "users-ingress"),
     }
     assert set(production) <= set(apollo)
+    ours_data = production[("ConfigMap", "pizza", "pizza-config")]["data"]
+    theirs_data = apollo[("ConfigMap", "pizza", "pizza-config")]["data"]
+    assert theirs_data == {**ours_data, TRUST_JWKS: USERS_JWKS}
 
     ours = production[("Deployment", "pizza", "router")]["spec"]["template"]
     theirs = apollo[("Deployment", "pizza", "router")]["spec"]["template"]
@@ -317,6 +383,14 @@ def test_apollo_router_overlay_swaps_only_the_router():
     )
     assert config["override_subgraph_url"] == ours_config["override_subgraph_url"]
     assert config["headers"] == ours_config["headers"]
+    assert {"propagate": {"named": "authorization"}} in config["headers"]["all"]["request"]
+    # Apollo Router's names (2.x): `issuers` and `audiences` are lists.
+    (jwks,) = config["authentication"]["router"]["jwt"]["jwks"]
+    (ours_jwks,) = ours_config["authentication"]["router"]["jwt"]["jwks"]
+    assert jwks["url"] == ours_jwks["url"] == USERS_JWKS
+    assert jwks["issuers"] == [ours_jwks["issuer"]] == [ISSUER]
+    assert jwks["audiences"] == ours_jwks["audiences"] == [AUDIENCE]
+    assert jwks["algorithms"] == ["ES256"]
     assert config["traffic_shaping"] == ours_config["traffic_shaping"]
     assert config["supergraph"]["listen"] == "0.0.0.0:4000"
     assert config["supergraph"]["path"] == "/graphql"
