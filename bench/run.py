@@ -13,8 +13,8 @@ Workloads, each gateway in turn on the same subgraphs:
 Every gateway is first checked to answer each workload correctly (the same data as
 ``@apollo/gateway``, no errors); a wrong answer or any error is reported, never hidden.
 Prints req/s, p50/p95/p99, errors, peak RSS of the gateway's process tree and the ratios of
-ours to each other gateway. Speed is never asserted; the exit status is 1 only when a gateway
-answered wrongly or with errors.
+ours to each other gateway. Speed is never asserted; the exit status is 1 only when our router
+answered wrongly or with errors (every gateway's failures are printed).
 """
 
 from __future__ import annotations
@@ -473,10 +473,18 @@ def run(argv: list[str] | None = None) -> Results:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, print the report; 1 when a gateway answered wrongly or with errors."""
+    """Run, print the report; 1 when our router answered wrongly or with errors.
+
+    Another gateway's errors (``@apollo/gateway`` timing out behind slow subgraphs) are
+    reported in the output but do not fail the run.
+    """
     results = run(argv)
     print(report(results))
-    return 1 if results.failures() else 0
+    return (
+        1
+        if any(f.split(":")[0].endswith(("/ours", "/ours+dedup")) for f in results.failures())
+        else 0
+    )
 
 
 if __name__ == "__main__":

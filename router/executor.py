@@ -68,7 +68,9 @@ class _Execution:
         self, fetch: FetchNode, body: bytes, flatten_path: Path | None
     ) -> dict[str, Any] | None:
         try:
-            return await self.fetcher.fetch(fetch.service_name, body, self.headers)
+            return await self.fetcher.fetch(
+                fetch.service_name, body, self.headers, shareable=fetch.operation_kind == "query"
+            )
         except errors.SubgraphFetchError as error:
             self.errors.append(error.to_graphql(flatten_path))
             return None
@@ -90,7 +92,7 @@ class _Execution:
             return
         by_type = {fragment.type_condition: fragment for fragment in fetch.requires}
         representations: list[Any] = []
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        targets: list[list[tuple[dict[str, Any], LinkedPath]]] = []
         index_of: dict[bytes, int] = {}
         for obj, path in collect_objects(self.data, flatten.path):
             fragment = by_type.get(obj.get("__typename", ""))
@@ -155,30 +157,57 @@ def _required_value(value: Any, selections: tuple[RequiredSelection, ...]) -> An
     return value
 
 
-def collect_objects(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
-    """The objects at ``path`` in ``data`` (``"@"`` walks list items) with their concrete paths."""
-    found: list[tuple[dict[str, Any], Path]] = []
+LinkedPath = tuple[Any, str | int] | None
+"""A concrete path as ``(parent, key)`` links, built cheaply; ``materialize`` lists it."""
 
-    def walk(value: Any, depth: int, concrete: Path) -> None:
-        if value is None:
-            return
-        if depth == len(path):
-            if isinstance(value, dict):
-                found.append((value, concrete))
-            elif isinstance(value, list):  # a list not covered by "@" in the path
-                for i, item in enumerate(value):
-                    walk(item, depth, [*concrete, i])
-            return
-        step = path[depth]
+
+def materialize(path: LinkedPath) -> Path:
+    """The response keys and list indexes of a linked path, root first."""
+    keys: Path = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
+
+def collect_objects(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], LinkedPath]]:
+    """The objects at ``path`` in ``data`` (``"@"`` walks list items) with their concrete paths.
+
+    Walks level by level; the paths are linked tuples, materialized only for error paths.
+    """
+    level: list[tuple[Any, LinkedPath]] = [(data, None)]
+    for step in path:
+        following: list[tuple[Any, LinkedPath]] = []
+        append = following.append
         if step == "@":
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    walk(item, depth + 1, [*concrete, i])
-        elif isinstance(value, dict):
-            walk(value.get(step), depth + 1, [*concrete, step])
-
-    walk(data, 0, [])
+            for value, at in level:
+                if isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if item is not None:
+                            append((item, (at, i)))
+        else:
+            for value, at in level:
+                if isinstance(value, dict):
+                    child = value.get(step)
+                    if child is not None:
+                        append((child, (at, step)))
+        level = following
+    found: list[tuple[dict[str, Any], LinkedPath]] = []
+    for value, at in level:
+        _collect_leaf(value, at, found)
     return found
+
+
+def _collect_leaf(
+    value: Any, at: LinkedPath, found: list[tuple[dict[str, Any], LinkedPath]]
+) -> None:
+    if isinstance(value, dict):
+        found.append((value, at))
+    elif isinstance(value, list):  # a list not covered by "@" in the path
+        for i, item in enumerate(value):
+            if item is not None:
+                _collect_leaf(item, (at, i), found)
 
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
@@ -204,7 +233,9 @@ def _merge_lists(target: list[Any], source: list[Any]) -> None:
             target[i] = value
 
 
-def _repath(error: dict[str, Any], targets: list[list[tuple[dict[str, Any], Path]]]) -> Path | None:
+def _repath(
+    error: dict[str, Any], targets: list[list[tuple[dict[str, Any], LinkedPath]]]
+) -> Path | None:
     """Map ``["_entities", i, ...rest]`` to the client path of representation ``i``."""
     path = error.get("path")
     if not isinstance(path, list) or len(path) < 2 or path[0] != "_entities":
@@ -212,7 +243,7 @@ def _repath(error: dict[str, Any], targets: list[list[tuple[dict[str, Any], Path
     index = path[1]
     if not isinstance(index, int) or not 0 <= index < len(targets) or not targets[index]:
         return None
-    return [*targets[index][0][1], *path[2:]]
+    return [*materialize(targets[index][0][1]), *path[2:]]
 
 
 def _subgraph_error(error: Any, service: str, path: Any) -> dict[str, Any]:

@@ -192,30 +192,80 @@ def _safe_header(value: str) -> bool:
     return "\r" not in value and "\n" not in value
 
 
+_InflightKey = tuple[str, bytes, tuple[tuple[str, str], ...]]  # service, body, headers
+
+
 class SubgraphFetcher:
-    """Sends GraphQL requests to subgraphs with per-subgraph URLs and timeouts."""
+    """Sends GraphQL requests to subgraphs with per-subgraph URLs and timeouts.
+
+    Identical query fetches in flight at the same time (same subgraph, body and forwarded
+    headers) share one HTTP exchange; each caller decodes its own copy of the response.
+    Queries have no side effects, so this changes no result; it spares subgraphs the same
+    request many times over under load (Hive Gateway does the same by default; Apollo Router
+    offers it as ``traffic_shaping.deduplicate_query``). ``deduplicate=False`` turns it off.
+    """
 
     def __init__(
-        self, *, client: SubgraphHTTPClient, subgraphs: Mapping[str, Subgraph], config: RouterConfig
+        self,
+        *,
+        client: SubgraphHTTPClient,
+        subgraphs: Mapping[str, Subgraph],
+        config: RouterConfig,
+        deduplicate: bool = True,
     ) -> None:
         self.client = client
         self.urls = {name: subgraph.url for name, subgraph in subgraphs.items()}
         self.deadlines = {name: config.timeout_for(name) for name in subgraphs}
         self.forwarded = {name: config.headers_for(name) for name in subgraphs}
+        self.deduplicate = deduplicate
+        self.inflight: dict[_InflightKey, asyncio.Task[tuple[int, bytes]]] = {}
+
+    async def _post(self, service: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        # The timeout bounds the whole exchange (connect, send, wait, read).
+        async with asyncio.timeout(self.deadlines[service]):
+            return await self.client.post(self.urls[service], body, headers)
+
+    async def _shared_post(
+        self, service: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        key = (service, body, tuple(headers.items()))
+        task = self.inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._post(service, body, headers))
+            self.inflight[key] = task
+            task.add_done_callback(lambda done: self._settled(key, done))
+        # Shielded: a caller that gives up (its client went away) leaves the others' exchange
+        # running; the exchange is bounded by the subgraph's timeout on its own.
+        return await asyncio.shield(task)
+
+    def _settled(self, key: _InflightKey, task: asyncio.Task[tuple[int, bytes]]) -> None:
+        if self.inflight.get(key) is task:
+            del self.inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved, even when every caller went away
 
     async def fetch(
-        self, service: str, body: bytes, client_headers: Mapping[str, str]
+        self,
+        service: str,
+        body: bytes,
+        client_headers: Mapping[str, str],
+        *,
+        shareable: bool = False,
     ) -> dict[str, Any]:
-        """POST ``body`` to ``service``; the decoded GraphQL response."""
+        """POST ``body`` to ``service``; the decoded GraphQL response.
+
+        ``shareable``: the body is a query, so an identical fetch in flight may answer it.
+        """
         request_headers = {"content-type": "application/json", "accept": "application/json"}
         for name in self.forwarded[service]:
             value = client_headers.get(name)
             if value is not None and _safe_header(value):
                 request_headers[name] = value
         try:
-            # The timeout bounds the whole exchange (connect, send, wait, read).
-            async with asyncio.timeout(self.deadlines[service]):
-                status, content = await self.client.post(self.urls[service], body, request_headers)
+            if shareable and self.deduplicate:
+                status, content = await self._shared_post(service, body, request_headers)
+            else:
+                status, content = await self._post(service, body, request_headers)
         except TimeoutError as error:
             raise errors.SubgraphFetchError(
                 f"Subgraph '{service}' timed out", code=errors.SUBGRAPH_TIMEOUT, service=service

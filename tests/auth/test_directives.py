@@ -71,7 +71,9 @@ class RecordingFetcher:
         self.schema = build_schema(EXECUTABLE_SDL)
         self.calls: list[tuple[str, dict[str, str]]] = []
 
-    async def fetch(self, service: str, body: bytes, client_headers: Any) -> dict[str, Any]:
+    async def fetch(
+        self, service: str, body: bytes, client_headers: Any, *, shareable: bool = False
+    ) -> dict[str, Any]:
         request = orjson.loads(body)
         sent = {
             n: client_headers[n] for n in self.config.headers_for(service) if n in client_headers
