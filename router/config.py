@@ -4,9 +4,12 @@ In: keyword arguments, a ``router.yaml`` (Apollo Router names: ``supergraph.list
 ``supergraph.query_planning.cache.in_memory.limit``, ``override_subgraph_url``,
 ``traffic_shaping.all.timeout``, ``traffic_shaping.subgraphs.<name>.timeout``,
 ``headers.{all,subgraphs.<name>}.request[].propagate.named``, ``authentication.router.jwt``,
-``authorization.directives``; ours: ``supergraph.explorer.enabled``,
-``authorization.policies.hook``) and environment overrides (``ROUTER_HOST``, ``ROUTER_PORT``,
-``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``, ``PIZZA_ROUTER_CLAIMS_SECRET``).
+``authorization.directives``, ``telemetry.exporters.tracing.otlp.endpoint``,
+``traffic_shaping.*.experimental_retry``; ours: ``supergraph.explorer.enabled``,
+``authorization.policies.hook``, ``traffic_shaping.*.circuit_breaker``,
+``traffic_shaping.*.stale_if_error``) and environment overrides (``ROUTER_HOST``,
+``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``,
+``PIZZA_ROUTER_CLAIMS_SECRET``, ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``).
 Out: a frozen ``RouterConfig``.
 """
 
@@ -25,6 +28,7 @@ import yaml
 from router.auth.claims import CLAIMS_HEADER, DEV_CLAIMS_SECRET
 from router.auth.config import AuthConfig
 from router.edge.config import EdgeConfig
+from router.observability.config import TelemetryConfig, TrafficConfig
 
 logger = logging.getLogger("router")
 
@@ -68,6 +72,10 @@ class RouterConfig:
     """JWT authentication, the authorization directives and the claims secret (``router.auth``)."""
     edge: EdgeConfig = field(default_factory=EdgeConfig)
     """APQ, persisted queries, limits, batching, CORS, CSRF, rate limits (``router.edge``)."""
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    """Tracing export (OTLP) and metric label bounds (``router.observability``)."""
+    traffic: TrafficConfig = field(default_factory=TrafficConfig)
+    """Circuit breakers, retries and ``stale_if_error`` per subgraph (``router.observability``)."""
 
     def timeout_for(self, subgraph: str) -> float:
         """The timeout for requests to ``subgraph``."""
@@ -80,6 +88,9 @@ class RouterConfig:
         if self.auth.jwt is not None:
             # The router's signed claims replace the end-user token (see router.auth).
             names = (*(h for h in names if h != self.auth.jwt.header_name), CLAIMS_HEADER)
+        if self.telemetry.tracing:
+            # Set per fetch by router.observability (the fetch span), never the client's own.
+            names = (*names, "traceparent")
         return names
 
     @classmethod
@@ -133,6 +144,8 @@ class RouterConfig:
         }
         values["auth"] = AuthConfig.from_mapping(data)
         values["edge"] = EdgeConfig.from_mapping(data)
+        values["telemetry"] = TelemetryConfig.from_mapping(data)
+        values["traffic"] = TrafficConfig.from_mapping(data, parse_duration=parse_duration)
         return cls(**values)
 
     def with_env(self, environ: Mapping[str, str]) -> RouterConfig:
@@ -153,6 +166,8 @@ class RouterConfig:
             changes["override_subgraph_url"] = {**self.override_subgraph_url, **urls}
         if environ.get("ROUTER_INTROSPECTION"):
             changes["introspection"] = environ["ROUTER_INTROSPECTION"].lower() in ("1", "true")
+        if self.telemetry.with_env(environ) is not self.telemetry:
+            changes["telemetry"] = self.telemetry.with_env(environ)
         if self.edge.with_env(environ) is not self.edge:
             changes["edge"] = self.edge.with_env(environ)
         if self.auth.jwt is not None and self.auth.claims_secret is None:

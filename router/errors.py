@@ -17,6 +17,10 @@ Codes (Apollo Router names where one exists):
 - ``SUBGRAPH_TIMEOUT``: the subgraph did not answer within its timeout.
 - ``SUBGRAPH_BAD_RESPONSE``: the subgraph answered with a non-2xx status or a body that is
   not a GraphQL JSON response.
+- ``SUBGRAPH_CIRCUIT_OPEN``: the subgraph's circuit breaker is open; the fetch failed fast
+  (``router.observability.breaker``).
+- ``STALE_DATA``: a warning next to data served from the last good response while the
+  subgraph fails (``traffic_shaping.subgraphs.<name>.stale_if_error``).
 - ``INTERNAL_SERVER_ERROR``: an unexpected router failure (details only in the log).
 
 Request edge (``router.edge``; HTTP status in brackets, sent whatever the ``accept`` header):

@@ -25,6 +25,7 @@ from router.config import RouterConfig
 from router.edge.limits import OperationLimits
 from router.executor import execute_plan
 from router.fetcher import SubgraphFetcher, create_http_client
+from router.observability import RouterObservability
 from router.operation import (
     INTROSPECTION_FIELDS,
     LRUCache,
@@ -85,6 +86,7 @@ class Gateway:
         ] = LRUCache(config.plan_cache_size)
         self.client: httpx.AsyncClient | None = None
         self.fetcher: SubgraphFetcher | None = None
+        self.observability = RouterObservability.attach(self)  # metrics, plan spans
 
     @classmethod
     def from_sdl(
@@ -99,8 +101,11 @@ class Gateway:
     async def start(self) -> None:
         """Open the pooled HTTP client."""
         self.client = create_http_client()
-        self.fetcher = SubgraphFetcher(
-            client=self.client, subgraphs=self.supergraph.subgraphs, config=self.config
+        # Breakers, retries, stale responses, fetch spans and metrics (router.observability).
+        self.fetcher = self.observability.wrap_fetcher(  # type: ignore[assignment]
+            SubgraphFetcher(
+                client=self.client, subgraphs=self.supergraph.subgraphs, config=self.config
+            )
         )
 
     async def stop(self) -> None:
@@ -210,8 +215,11 @@ class Gateway:
                 "Mutations cannot be sent with GET", code=errors.METHOD_NOT_ALLOWED, status=405
             )
         if prepared.kind == "subscription":
+            # Served by router.subscriptions (WebSocket or multipart HTTP), never as one answer.
             raise errors.RequestError(
-                "Subscriptions are not supported yet", code=errors.GRAPHQL_VALIDATION_FAILED
+                "Subscriptions need a WebSocket (graphql-transport-ws on /graphql) or multipart "
+                'HTTP (Accept: multipart/mixed;subscriptionSpec="1.0")',
+                code=errors.BAD_REQUEST,
             )
         values = self.coerce_variables(prepared, variables or {})
         self.limits.check(prepared, values)

@@ -1,18 +1,23 @@
 """HTTP edge of the router (Starlette).
 
 In: GraphQL-over-HTTP requests: ``POST /graphql`` (JSON body with ``query``, ``variables``,
-``operationName``, ``extensions``), ``GET /graphql?query=...`` (queries only), ``GET /health``.
+``operationName``, ``extensions``), ``GET /graphql?query=...`` (queries only), ``GET /health``
+(liveness), ``GET /ready`` and ``GET /metrics`` (``router.observability``).
 Out: GraphQL responses as ``application/json`` (request errors with status 200) or, when the
 client accepts it, ``application/graphql-response+json`` (request errors with 4xx statuses),
 per the GraphQL-over-HTTP spec. Malformed requests get 400 ``BAD_REQUEST``, mutations over GET
 405. Unexpected failures are logged and answered with ``INTERNAL_SERVER_ERROR``, never a trace.
 The request edge (``router.edge``) runs first: CORS, CSRF, rate limits, body size, batches
 (JSON arrays), APQ and persisted queries; its refusals keep their own HTTP status.
+Subscriptions (``router.subscriptions``): ``graphql-transport-ws`` on the ``/graphql``
+WebSocket, and multipart HTTP for a POSTed subscription that accepts
+``multipart/mixed;subscriptionSpec="1.0"``; a subscription without it is a 400 ``BAD_REQUEST``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Coroutine
@@ -25,14 +30,16 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
-from router import errors, graphiql
+from router import errors, graphiql, subscriptions
 from router.config import RouterConfig
 from router.edge import Edge
 from router.edge.errors import HTTP_LEVEL_CODES as _EDGE_HTTP_LEVEL_CODES
 from router.edge.safelist import PartnerPolicy
 from router.gateway import Gateway
+from router.observability import operation_span
+from shared.telemetry import note_operation
 
 logger = logging.getLogger("router")
 
@@ -138,6 +145,7 @@ def create_app(
     config: RouterConfig,
     deduplicate_inflight: bool = False,
     partner_policy: PartnerPolicy | None = None,
+    subscription_options: subscriptions.SubscriptionOptions | None = None,
 ) -> Starlette:
     """The router as an ASGI app; it owns the subgraph HTTP client through its lifespan.
 
@@ -152,10 +160,17 @@ def create_app(
         authenticate=gateway.auth.authenticate,
     )
     inflight = InflightRequests() if deduplicate_inflight else None
+    subscription_options = subscription_options or subscriptions.SubscriptionOptions()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        gateway.observability.start()
         await gateway.start()
+        # What exists now (supergraph, schemas, caches) lives as long as the process: frozen,
+        # the collector stops rescanning it on every full collection, which cost a worker over
+        # a tenth of its time and 50 ms pauses on the gateways benchmark (docs/benchmarks.md).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -211,6 +226,13 @@ def create_app(
                     await edge.check_batch(request, params)
                     results = await asyncio.gather(*(batch_item(p, request) for p in params))
                     return _respond(results, status=200, media_type=media_type)
+                if subscriptions.accepts_multipart_subscriptions(request.headers.get("accept", "")):
+                    params = await edge.resolve(params, request)
+                    query, operation_name, variables = _read_params(params)
+                    if gateway.prepare(query, operation_name).kind == "subscription":
+                        return await subscribe_multipart(query, operation_name, variables, request)
+                    result = await execute(params, request, resolved=True)
+                    return _respond(result, status=200, media_type=media_type)
             result = await execute(params, request)
         except errors.RequestError as error:
             return _request_error(error, media_type)
@@ -219,17 +241,40 @@ def create_app(
             return _respond(_INTERNAL_ERROR, status=500, media_type=media_type)
         return _respond(result, status=200, media_type=media_type)
 
-    async def execute(params: Any, request: Request) -> dict[str, Any]:
-        params = await edge.resolve(params, request)  # APQ, persisted query ids, safelist
+    async def execute(params: Any, request: Request, *, resolved: bool = False) -> dict[str, Any]:
+        if not resolved:
+            params = await edge.resolve(params, request)  # APQ, persisted query ids, safelist
         query, operation_name, variables = _read_params(params)
-        return await gateway.execute(
+        note_operation(operation_name, known=False)  # a metric label once it ran (bounded)
+        with operation_span(operation_name):
+            result = await gateway.execute(
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                headers=_forwarded_headers(request),
+                allow_mutations=request.method == "POST",
+                expose_plan=config.expose_query_plan
+                and request.headers.get("apollo-expose-query-plan", "").lower() == "true",
+            )
+        note_operation(operation_name)
+        return result
+
+    async def subscribe_multipart(
+        query: str, operation_name: str | None, variables: dict[str, Any], request: Request
+    ) -> Response:
+        headers = _forwarded_headers(request)
+        claims = await gateway.auth.authenticate(headers)
+        stream = await subscriptions.open_stream(
+            gateway,
             query=query,
             operation_name=operation_name,
             variables=variables,
-            headers=_forwarded_headers(request),
-            allow_mutations=request.method == "POST",
-            expose_plan=config.expose_query_plan
-            and request.headers.get("apollo-expose-query-plan", "").lower() == "true",
+            headers=headers,
+            claims=claims,
+            options=subscription_options,
+        )
+        return subscriptions.multipart_response(
+            stream, heartbeat=subscription_options.heartbeat_seconds
         )
 
     async def batch_item(params: Any, request: Request) -> dict[str, Any]:
@@ -245,15 +290,22 @@ def create_app(
         return _respond({"status": "ok"}, status=200, media_type=JSON)
 
     app = Starlette(
-        middleware=edge.middleware(),  # CORS
+        # Outermost: span, request id, metrics and log line per request; then CORS.
+        middleware=[gateway.observability.middleware(), *edge.middleware()],
         routes=[
             *graphiql.routes(enabled=config.explorer_enabled),  # browsers' GET /graphql
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute(
+                "/graphql",
+                subscriptions.websocket_endpoint(gateway, options=subscription_options),
+            ),
             Route("/health", health, methods=["GET"]),
+            *gateway.observability.routes(),  # /metrics, /ready
         ],
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.state.subscription_options = subscription_options
     return app
 
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from shared import telemetry
 from shared.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -37,18 +38,22 @@ class Event:
     source: str
     id: str = field(default_factory=lambda: new_id("evt"))
     occurred_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    traceparent: str | None = field(default_factory=telemetry.current_traceparent)
+    """W3C trace context of the span that published it (None when tracing is off); consumers
+    continue that trace. Optional on the wire: events without it still load."""
 
     def to_json(self) -> bytes:
         """The wire form of the event."""
-        return orjson.dumps(
-            {
-                "id": self.id,
-                "type": self.type,
-                "source": self.source,
-                "occurredAt": self.occurred_at,
-                "payload": self.payload,
-            }
-        )
+        envelope = {
+            "id": self.id,
+            "type": self.type,
+            "source": self.source,
+            "occurredAt": self.occurred_at,
+            "payload": self.payload,
+        }
+        if self.traceparent:
+            envelope["traceparent"] = self.traceparent
+        return orjson.dumps(envelope)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Event:
@@ -60,6 +65,7 @@ class Event:
             source=data["source"],
             occurred_at=data["occurredAt"],
             payload=data["payload"],
+            traceparent=data.get("traceparent"),
         )
 
 
@@ -92,7 +98,10 @@ async def _deliver(sub: Subscription, event: Event, *, attempts: int = 5) -> boo
     """Run one handler with retries and backoff; True once it succeeded."""
     for attempt in range(1, attempts + 1):
         try:
-            await sub.handler(event)
+            with telemetry.consumer_span(
+                event.type, group=sub.group, traceparent=event.traceparent
+            ):
+                await sub.handler(event)
             return True
         except Exception:
             log.exception(

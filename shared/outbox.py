@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     column,
     delete,
+    func,
     insert,
     inspect,
     select,
@@ -204,6 +205,29 @@ async def pending_count(db: Database) -> int:
         return len(rows.all())
 
 
+async def backlog(db: Database) -> tuple[int, float]:
+    """Events waiting to be published and the age in seconds of the oldest (0 when none)."""
+    async with db.session() as current:
+        count, oldest = (
+            await current.execute(
+                select(func.count(), func.min(_outbox.c.occurred_at)).where(
+                    _outbox.c.published_at.is_(None)
+                )
+            )
+        ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    if isinstance(oldest, str):  # SQLite's min() bypasses the column type
+        oldest = datetime.fromisoformat(oldest)
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+    return int(count), max((utcnow() - oldest).total_seconds(), 0.0)
+
+
+BacklogObserver = Callable[[int, float], None]
+"""Told ``(pending events, age of the oldest in seconds)`` after every relay pass."""
+
+
 class OutboxRelay:
     """Publishes what the committing requests could not: polls, retries with backoff.
 
@@ -220,8 +244,10 @@ class OutboxRelay:
         max_backoff: float = 10.0,
         retention: timedelta = timedelta(days=1),
         stop_timeout: float = 5.0,
+        observe_backlog: BacklogObserver | None = None,
     ) -> None:
         self.db = db
+        self.observe_backlog = observe_backlog
         self.bus = bus
         self.poll_interval = poll_interval
         self.batch_size = batch_size
@@ -284,8 +310,18 @@ class OutboxRelay:
             except Exception as exc:  # bus or database down: nothing is lost, try again
                 log.warning("outbox relay failed (%r); retrying in %.1fs", exc, backoff)
                 wait, backoff = backoff, min(backoff * 2, self.max_backoff)
+            await self.report_backlog()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def report_backlog(self) -> None:
+        """Feed the outbox lag gauges; a database that is down leaves them as they were."""
+        if self.observe_backlog is None:
+            return
+        try:
+            self.observe_backlog(*await backlog(self.db))
+        except Exception as exc:
+            log.debug("outbox backlog unknown (%r)", exc)
 
     async def purge_published(self) -> None:
         """Forget published events older than the retention, at most every few minutes."""

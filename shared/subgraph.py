@@ -3,13 +3,16 @@
 Enters: a subgraph's schema, loaders factory, event consumers and demo seed.
 Leaves: a FastAPI app serving ``POST/GET /graphql`` (Apollo Federation 2
 subgraph protocol: ``_service``, ``_entities``), subscriptions over ``graphql-transport-ws``
-on the same path, and ``GET /health``; on start it
+on the same path, ``GET /health`` (liveness), ``GET /ready`` (its database, and Redis when it
+uses it, answer) and ``GET /metrics`` (Prometheus). Each GraphQL request gets a server span
+parented by the router's ``traceparent`` and one JSON log line; on start it
 migrates its own database, loads demo data once, registers its consumers and, when
 its database has an outbox, runs the relay that publishes what is left in it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,10 +21,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import orjson
 import strawberry
 from fastapi import FastAPI
 from graphql import GraphQLError
+from sqlalchemy import text
 from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
 from shared.auth import Principal, claims_header_for_request, principal_from_claims_header
@@ -29,8 +35,11 @@ from shared.bus import EventBus, InProcessBus, RedisStreamsBus
 from shared.db import Database
 from shared.errors import DomainError
 from shared.gql_errors import CodedErrors
+from shared.logging import configure_logging, log_request
+from shared.metrics import SubgraphMetrics, metrics_endpoint
 from shared.outbox import OutboxRelay, has_outbox
 from shared.settings import Settings, get_settings
+from shared.telemetry import ObservedRequests, RequestRecord, configure_from_env
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +154,16 @@ def create_subgraph_app(
     seed: Callable[[SubgraphRuntime], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The FastAPI app of one subgraph."""
+    metrics = SubgraphMetrics(runtime.name)
+
+    def observe_backlog(pending: int, lag: float) -> None:
+        metrics.outbox_pending.set(pending)
+        metrics.outbox_lag.set(lag)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
+        configure_from_env(service_name=runtime.name)
         if runtime.settings.migrate_on_start:
             await runtime.db.migrate()
         if seed is not None and runtime.settings.load_demo_data:
@@ -156,7 +172,9 @@ def create_subgraph_app(
             register_consumers(runtime)
         await runtime.bus.start()
         if await has_outbox(runtime.db):
-            runtime.relay = OutboxRelay(db=runtime.db, bus=runtime.bus)
+            runtime.relay = OutboxRelay(
+                db=runtime.db, bus=runtime.bus, observe_backlog=observe_backlog
+            )
             await runtime.relay.start()
         log.info("subgraph %s ready", runtime.name)
         try:
@@ -185,5 +203,68 @@ def create_subgraph_app(
     async def health() -> dict[str, str]:
         return {"status": "ok", "subgraph": runtime.name}
 
+    @app.get("/ready", tags=["health"])
+    async def ready() -> JSONResponse:
+        checks = await readiness(runtime)
+        status = 200 if all(v == "ok" for v in checks.values()) else 503
+        body = {"status": "ok" if status == 200 else "unavailable", "subgraph": runtime.name}
+        return JSONResponse({**body, "checks": checks}, status_code=status)
+
+    app.add_route("/metrics", metrics_endpoint(metrics.registry), methods=["GET"])
+    app.add_middleware(
+        ObservedRequests,
+        span_name=f"subgraph {runtime.name}",
+        on_finish=lambda record: _finish_request(runtime.name, metrics, record),
+        capture_body=True,
+    )
     app.state.runtime = runtime
+    app.state.metrics = metrics
     return app
+
+
+async def readiness(runtime: SubgraphRuntime) -> dict[str, str]:
+    """Each dependency's state: ``ok`` or why not (``database``; ``redis`` when used)."""
+    checks: dict[str, str] = {}
+    try:
+        async with runtime.db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    if runtime.settings.redis_url:
+        try:
+            import redis.asyncio as redis
+
+            client = redis.Redis.from_url(runtime.settings.redis_url, socket_connect_timeout=2)
+            try:
+                await client.ping()
+            finally:
+                await client.aclose()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+    return checks
+
+
+def _finish_request(name: str, metrics: SubgraphMetrics, record: RequestRecord) -> None:
+    """Count the request and write its log line (operation name from the request body)."""
+    operation = None
+    if b'"operationName"' in record.body:
+        with contextlib.suppress(ValueError):
+            payload = orjson.loads(record.body)
+            value = payload.get("operationName") if isinstance(payload, dict) else None
+            operation = value if isinstance(value, str) else None
+    ok = record.errors_body is None and record.status < 400
+    seconds = record.seconds
+    metrics.observe_request(operation=operation, ok=ok, seconds=seconds)
+    log_request(
+        service=name,
+        request_id=record.request_id,
+        trace_id=record.trace_id,
+        method=record.method,
+        path=record.path,
+        status=record.status,
+        operation=operation,
+        outcome="ok" if ok else "error",
+        duration_ms=round(seconds * 1000, 3),
+    )

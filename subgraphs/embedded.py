@@ -79,11 +79,13 @@ class EmbeddedStack:
         self.runtimes: dict[str, SubgraphRuntime] = {}
         self.subgraph_urls: dict[str, str] = {}
         self.router_url = ""
+        self.router_app: object | None = None
         self._servers: list[tuple[_Server, asyncio.Task[None]]] = []
+        self._subgraph_servers: dict[str, tuple[object, int, _Server]] = {}
 
-    async def _serve(self, app: object, port: int) -> int:
+    async def _serve(self, app: object, port: int, *, lifespan: str = "on") -> int:
         config = uvicorn.Config(
-            app, host=self.settings.host, port=port, log_level=self.log_level, lifespan="on"
+            app, host=self.settings.host, port=port, log_level=self.log_level, lifespan=lifespan
         )
         server = _Server(config)
         task = asyncio.create_task(server.serve())
@@ -113,7 +115,9 @@ class EmbeddedStack:
         for name in SUBGRAPH_NAMES:
             runtime = SubgraphRuntime.create(name, settings=self.settings, bus=shared_bus)
             self.runtimes[name] = runtime
-            await self._serve(create_app(name, runtime), ports[name])
+            subgraph_app = create_app(name, runtime)
+            await self._serve(subgraph_app, ports[name])
+            self._subgraph_servers[name] = (subgraph_app, ports[name], self._servers[-1][0])
         config = RouterConfig(
             host=self.settings.host,
             port=self.router_port,
@@ -129,8 +133,24 @@ class EmbeddedStack:
             ),
         )
         app = create_router_app(supergraph_sdl=self.supergraph_sdl, config=config)
+        self.router_app = app
         port = await self._serve(app, self.router_port)
         self.router_url = f"http://{self.settings.host}:{port}/graphql"
+
+    async def restart_subgraph(self, name: str, *, downtime: float = 0.5) -> None:
+        """Stop one subgraph's server (its connections drop), wait, serve it again on its port.
+
+        The runtime (database, bus, consumers) stays: only the listener goes away, as when a
+        subgraph process restarts behind its address.
+        """
+        app, port, server = self._subgraph_servers[name]
+        entry = next(e for e in self._servers if e[0] is server)
+        server.should_exit = True
+        await asyncio.wait_for(entry[1], timeout=10)
+        self._servers.remove(entry)
+        await asyncio.sleep(downtime)
+        await self._serve(app, port, lifespan="off")
+        self._subgraph_servers[name] = (app, port, self._servers[-1][0])
 
     async def stop(self) -> None:
         """Stop the router first, then the subgraphs (each finishes its requests), then the bus."""

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import outbox
+from shared import live, outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.delivery import service
@@ -135,6 +135,10 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
             if assignment is not None:
                 await stage_driver_assigned(session, assignment)
             await session.commit()
+        if to in ("DELIVERED", "CANCELLED", "REFUNDED"):  # ends driverPosition streams
+            await live.publish_live(
+                runtime.settings, [(live.driver_position_channel(order_id), {"final": True})]
+            )
         if assignment is None and to == "QUALITY_CHECK":
             log.info("order %s is ready but no driver can take it yet", order_id)
 

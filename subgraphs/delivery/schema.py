@@ -6,16 +6,18 @@ Extends ``Order`` (``delivery``) and ``Store`` (``drivers``) as id-only stubs.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.types import Info
 
-from shared import outbox
+from shared import live, outbox
 from shared.auth import require_principal
+from shared.errors import NotFound
 from shared.gql_types import GeoPoint
 from shared.subgraph import SubgraphContext, create_schema
 from subgraphs.delivery import events, models, service
@@ -54,6 +56,10 @@ class DriverPosition:
     heading: float | None = strawberry.field(description="Compass heading in degrees, 0 = north.")
     speed: float | None = strawberry.field(description="Speed in metres per second.")
     at: datetime = strawberry.field(description="When the position was taken.")
+    eta: EtaRange | None = strawberry.field(
+        default=None,
+        description="Arrival range of the followed order (driverPosition only; null elsewhere).",
+    )
 
 
 @strawberry.type(description="When an order should arrive: a range of minutes from computedAt.")
@@ -344,6 +350,13 @@ class Mutation:
             for delivery in update.deliveries or [None]:
                 await events.stage_position(session, update.driver, delivery)
             await session.commit()
+        await live.publish_live(
+            info.context.runtime.settings,
+            [
+                (live.driver_position_channel(d.order_id), _live_position(update.driver, d))
+                for d in update.deliveries
+            ],
+        )
         return PostDriverPositionPayload(
             driver=Driver.from_row(update.driver),
             deliveries=[Delivery.from_row(d) for d in update.deliveries],
@@ -391,4 +404,80 @@ class Mutation:
         return CompleteDeliveryPayload(delivery=Delivery.from_row(delivery))
 
 
-schema = create_schema(query=Query, mutation=Mutation, types=(Driver, Order, Store))
+def _live_position(driver: models.Driver, delivery: models.Delivery) -> dict[str, Any]:
+    """What ``driverPosition`` subscribers receive: the position and the order's new ETA."""
+    eta = None
+    if delivery.eta_min_minutes is not None and delivery.eta_computed_at is not None:
+        eta = {
+            "min": delivery.eta_min_minutes,
+            "max": delivery.eta_max_minutes,
+            "computedAt": delivery.eta_computed_at.isoformat(),
+        }
+    return {
+        "lat": driver.lat,
+        "lng": driver.lng,
+        "heading": driver.heading,
+        "speed": driver.speed,
+        "at": driver.position_at.isoformat() if driver.position_at else None,
+        "eta": eta,
+    }
+
+
+def _position_from_live(update: dict[str, Any]) -> DriverPosition:
+    eta = update.get("eta")
+    return DriverPosition(
+        location=GeoPoint(lat=update["lat"], lng=update["lng"]),
+        heading=update.get("heading"),
+        speed=update.get("speed"),
+        at=datetime.fromisoformat(update["at"]),
+        eta=EtaRange(
+            min_minutes=eta["min"],
+            max_minutes=eta["max"],
+            computed_at=datetime.fromisoformat(eta["computedAt"]),
+        )
+        if eta
+        else None,
+    )
+
+
+@strawberry.type(description="Live delivery tracking.")
+class Subscription:
+    @strawberry.subscription(
+        description="The position of the driver carrying an order, with its ETA, as the driver "
+        "posts it (the customer, the driver, staff of the store); the latest position wins "
+        "for slow clients; ends when the order is delivered or cancelled."
+    )
+    async def driver_position(
+        self,
+        info: Ctx,
+        order_id: Annotated[strawberry.ID, strawberry.argument(description="The order.")],
+    ) -> AsyncGenerator[DriverPosition, None]:
+        context = info.context
+        principal = require_principal(context.principal)
+        hub = live.live_hub(context.runtime.settings)
+        channel = live.driver_position_channel(str(order_id))
+        async with hub.subscribe(channel, buffer=1) as updates:
+            async with context.db.session() as session:
+                delivery = await service.get_delivery_by_order(
+                    session=session, order_id=str(order_id)
+                )
+                if delivery is None or not service.can_track(principal, delivery):
+                    raise NotFound(f"No delivery of yours is for order {order_id!r}.")
+                if delivery.status in ("DELIVERED", "CANCELLED"):
+                    return
+                driver = (
+                    await session.get(models.Driver, delivery.driver_id)
+                    if delivery.driver_id
+                    else None
+                )
+            if driver is not None and driver.position_at is not None:
+                yield _position_from_live(_live_position(driver, delivery))
+            async for update in updates:
+                if update.get("final"):
+                    return
+                yield _position_from_live(update)
+
+
+schema = create_schema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=(Driver, Order, Store)
+)

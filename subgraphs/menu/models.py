@@ -8,8 +8,9 @@ store overrides the default (everything is available unless a row says otherwise
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
@@ -134,7 +135,12 @@ class ToppingAvailability(Base):
 
 
 class Coupon(Base):
-    """A discount code: a percentage or a fixed amount off, under conditions."""
+    """A discount code under conditions: a percentage or a fixed amount off, a bundle price
+    (``bundle_items`` for ``bundle_price``) or quantity tiers (``tiers`` over ``tier_category``).
+
+    ``bundle_items``: ``[{"categoryCode", "size", "maxToppings", "quantity"}]`` (size and
+    maxToppings may be null: any); ``tiers``: ``[{"minQuantity", "percentOff"}]``.
+    """
 
     __tablename__ = "coupons"
 
@@ -149,6 +155,20 @@ class Coupon(Base):
     amount_off: Mapped[int | None] = mapped_column(Integer)
     combinable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    bundle_price: Mapped[int | None] = mapped_column(Integer)
+    bundle_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    tiers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    tier_category: Mapped[str | None] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    @property
+    def kind(self) -> str:
+        """PERCENT, AMOUNT, BUNDLE or TIERED."""
+        if self.bundle_price is not None:
+            return "BUNDLE"
+        if self.tiers:
+            return "TIERED"
+        return "PERCENT" if self.percent_off is not None else "AMOUNT"
 
     @property
     def service_method_list(self) -> list[str]:

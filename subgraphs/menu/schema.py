@@ -1,5 +1,5 @@
 """GraphQL schema of the menu subgraph: queries (``menu``, ``product``, ``priceLines``,
-``coupons``) and the admin mutations.
+``quoteCoupons``, ``coupons``) and the admin mutations.
 
 Thin: resolvers convert inputs, check the caller's role, call ``service`` and map
 rows to the types of :mod:`subgraphs.menu.types`.
@@ -14,11 +14,14 @@ import strawberry
 from strawberry.federation.schema_directives import RequiresScopes
 
 from shared.auth import require_principal, require_role
+from shared.db import utcnow
 from shared.gql_types import OrderLineInput, ServiceMethod, ToppingAmount
 from shared.subgraph import create_schema
-from subgraphs.menu import models, pricing, service
+from subgraphs.menu import coupons, models, pricing, service
 from subgraphs.menu.types import (
+    AppliedCoupon,
     Coupon,
+    CouponQuote,
     Crust,
     Ctx,
     Menu,
@@ -87,6 +90,48 @@ class Query:
         return PricedLines(
             lines=[PricedLine.from_result(x) for x in result.lines],
             subtotal=as_money(result.subtotal),
+        )
+
+    @strawberry.field(
+        description="Apply coupon codes to a cart (orders calls this; carts may too): validates "
+        "each code (COUPON_NOT_FOUND, COUPON_EXPIRED, COUPON_NOT_YET_VALID, "
+        "COUPON_MINIMUM_NOT_MET, COUPON_WRONG_SERVICE_METHOD, COUPONS_NOT_COMBINABLE, "
+        "COUPON_NOT_APPLICABLE, with extensions.field codes[i]) and says what each takes off."
+    )
+    async def quote_coupons(
+        self,
+        info: Ctx,
+        store_id: Annotated[strawberry.ID, strawberry.argument(description="The store.")],
+        service_method: Annotated[
+            ServiceMethod, strawberry.argument(description="Delivery or carryout.")
+        ],
+        codes: Annotated[
+            list[str], strawberry.argument(description="Coupon codes, at most 5 (any case).")
+        ],
+        lines: Annotated[
+            list[OrderLineInput], strawberry.argument(description="The cart's lines.")
+        ],
+        at: Annotated[
+            datetime | None,
+            strawberry.argument(description="When the order is placed; null: now."),
+        ] = None,
+    ) -> CouponQuote:
+        async with info.context.db.session() as session:
+            quote = await service.quote_coupons(
+                session=session,
+                store_id=str(store_id),
+                service_method=service_method.value,
+                codes=codes,
+                lines=[_line_request(x) for x in lines],
+                now=at or utcnow(),
+            )
+        return CouponQuote(
+            subtotal=as_money(quote.subtotal),
+            discounts=[
+                AppliedCoupon(code=d.code, description=d.description, amount=as_money(d.amount))
+                for d in quote.discounts
+            ],
+            total=as_money(quote.total),
         )
 
     @strawberry.field(description="Every coupon (admin).")
@@ -159,7 +204,57 @@ class SetAvailabilityInput:
     )
 
 
-@strawberry.input(description="A new coupon: give percentOff or amountOff.")
+@strawberry.input(description="One part of a bundle: how many units of which items.")
+class CouponBundleItemInput:
+    category_code: str = strawberry.field(description="Top-level category, e.g. PIZZA.")
+    quantity: int = strawberry.field(default=1, description="How many units, 1 to 25.")
+    size: int | None = strawberry.field(
+        default=None, description="Pizza size in inches; omit: any size."
+    )
+    max_toppings: int | None = strawberry.field(
+        default=None, description="At most this many meat or veggie toppings; omit: any."
+    )
+
+
+@strawberry.input(description="A bundle offer: these items for one price.")
+class CouponBundleInput:
+    price: int = strawberry.field(description="Price of the bundle in minor units.")
+    items: list[CouponBundleItemInput] = strawberry.field(description="1 to 10 parts.")
+
+
+@strawberry.input(description="A quantity threshold and the percentage it earns.")
+class CouponTierInput:
+    min_quantity: int = strawberry.field(description="Units needed, e.g. 4.")
+    percent_off: int = strawberry.field(description="Percentage off those units, 1 to 100.")
+
+
+def _offer(
+    *,
+    percent_off: int | None,
+    amount_off: int | None,
+    bundle: CouponBundleInput | None,
+    tiers: list[CouponTierInput] | None,
+    tier_category: str | None,
+) -> service.CouponOffer:
+    return service.CouponOffer(
+        percent_off=percent_off,
+        amount_off=amount_off,
+        bundle_price=bundle.price if bundle else None,
+        bundle_items=[
+            coupons.BundleItem(
+                category_code=i.category_code.strip().upper(),
+                quantity=i.quantity,
+                size=i.size,
+                max_toppings=i.max_toppings,
+            )
+            for i in (bundle.items if bundle else ())
+        ],
+        tiers=[coupons.Tier(t.min_quantity, t.percent_off) for t in tiers or ()],
+        tier_category=tier_category.strip().upper() if tier_category else None,
+    )
+
+
+@strawberry.input(description="A new coupon: give one of percentOff, amountOff, bundle or tiers.")
 class CreateCouponInput:
     code: str = strawberry.field(description="3 to 20 letters or digits, e.g. WELCOME10.")
     starts_at: datetime = strawberry.field(description="Valid from this time (UTC offset needed).")
@@ -173,8 +268,57 @@ class CreateCouponInput:
     minimum_subtotal: int = strawberry.field(default=0, description="Least subtotal, minor units.")
     percent_off: int | None = strawberry.field(default=None, description="1 to 100 percent off.")
     amount_off: int | None = strawberry.field(default=None, description="Minor units off.")
+    bundle: CouponBundleInput | None = strawberry.field(
+        default=None, description="A bundle price, e.g. 2 medium 2-topping pizzas for 15.98."
+    )
+    tiers: list[CouponTierInput] | None = strawberry.field(
+        default=None, description="Quantity tiers, e.g. 4+ pizzas 10%, 7+ 15%."
+    )
+    tier_category: str | None = strawberry.field(
+        default=None, description="Category the tiers count; default PIZZA."
+    )
     combinable: bool = strawberry.field(default=False, description="Usable with other coupons.")
     description: str = strawberry.field(default="", description="The offer in words.")
+
+
+@strawberry.input(
+    description="Changes to a coupon; omitted fields stay. A new offer (percentOff, amountOff, "
+    "bundle or tiers) replaces the old one."
+)
+class UpdateCouponInput:
+    coupon_id: strawberry.ID = strawberry.field(description="The coupon to change.")
+    description: str | None = strawberry.field(default=None, description="The offer in words.")
+    starts_at: datetime | None = strawberry.field(default=None, description="New start.")
+    ends_at: datetime | None = strawberry.field(default=None, description="New end.")
+    clear_ends_at: bool = strawberry.field(
+        default=False, description="Remove the end: valid with no end date."
+    )
+    service_methods: list[ServiceMethod] | None = strawberry.field(
+        default=None, description="Where it applies."
+    )
+    minimum_subtotal: int | None = strawberry.field(
+        default=None, description="Least subtotal, minor units."
+    )
+    percent_off: int | None = strawberry.field(default=None, description="1 to 100 percent off.")
+    amount_off: int | None = strawberry.field(default=None, description="Minor units off.")
+    bundle: CouponBundleInput | None = strawberry.field(default=None, description="A bundle.")
+    tiers: list[CouponTierInput] | None = strawberry.field(
+        default=None, description="Quantity tiers."
+    )
+    tier_category: str | None = strawberry.field(
+        default=None, description="Category the tiers count; default PIZZA."
+    )
+    combinable: bool | None = strawberry.field(
+        default=None, description="Usable with other coupons."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="False withdraws the coupon; true brings it back."
+    )
+
+
+@strawberry.input(description="Which coupon to withdraw.")
+class DeactivateCouponInput:
+    coupon_id: strawberry.ID = strawberry.field(description="The coupon.")
 
 
 @strawberry.type(description="Result of createProduct.")
@@ -197,6 +341,16 @@ class SetAvailabilityPayload:
 @strawberry.type(description="Result of createCoupon.")
 class CreateCouponPayload:
     coupon: Coupon = strawberry.field(description="The new coupon.")
+
+
+@strawberry.type(description="Result of updateCoupon.")
+class UpdateCouponPayload:
+    coupon: Coupon = strawberry.field(description="The changed coupon.")
+
+
+@strawberry.type(description="Result of deactivateCoupon.")
+class DeactivateCouponPayload:
+    coupon: Coupon = strawberry.field(description="The withdrawn coupon.")
 
 
 @strawberry.type(description="Managing the menu (admin).")
@@ -306,12 +460,74 @@ class Mutation:
                 ends_at=input.ends_at,
                 service_methods=[m.name for m in input.service_methods],
                 minimum_subtotal=input.minimum_subtotal,
-                percent_off=input.percent_off,
-                amount_off=input.amount_off,
                 combinable=input.combinable,
+                offer=_offer(
+                    percent_off=input.percent_off,
+                    amount_off=input.amount_off,
+                    bundle=input.bundle,
+                    tiers=input.tiers,
+                    tier_category=input.tier_category,
+                ),
             )
             await session.commit()
         return CreateCouponPayload(coupon=Coupon.from_row(coupon))
+
+    @strawberry.mutation(
+        description="Change a coupon's conditions, offer or active state (admin).",
+        directives=[RequiresScopes(scopes=[["menu:write"]])],
+    )
+    async def update_coupon(
+        self,
+        info: Ctx,
+        input: Annotated[UpdateCouponInput, strawberry.argument(description="What to change.")],
+    ) -> UpdateCouponPayload:
+        require_role(info.context.principal, "ADMIN")
+        new_offer = any(
+            x is not None for x in (input.percent_off, input.amount_off, input.bundle, input.tiers)
+        )
+        async with info.context.db.session() as session:
+            coupon = await service.update_coupon(
+                session=session,
+                coupon_id=str(input.coupon_id),
+                description=input.description,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                clear_ends_at=input.clear_ends_at,
+                service_methods=[m.value for m in input.service_methods]
+                if input.service_methods is not None
+                else None,
+                minimum_subtotal=input.minimum_subtotal,
+                combinable=input.combinable,
+                active=input.active,
+                offer=_offer(
+                    percent_off=input.percent_off,
+                    amount_off=input.amount_off,
+                    bundle=input.bundle,
+                    tiers=input.tiers,
+                    tier_category=input.tier_category,
+                )
+                if new_offer
+                else None,
+            )
+            await session.commit()
+        return UpdateCouponPayload(coupon=Coupon.from_row(coupon))
+
+    @strawberry.mutation(
+        description="Withdraw a coupon: it stays listed but no cart can use it (admin).",
+        directives=[RequiresScopes(scopes=[["menu:write"]])],
+    )
+    async def deactivate_coupon(
+        self,
+        info: Ctx,
+        input: Annotated[DeactivateCouponInput, strawberry.argument(description="The coupon.")],
+    ) -> DeactivateCouponPayload:
+        require_role(info.context.principal, "ADMIN")
+        async with info.context.db.session() as session:
+            coupon = await service.update_coupon(
+                session=session, coupon_id=str(input.coupon_id), active=False
+            )
+            await session.commit()
+        return DeactivateCouponPayload(coupon=Coupon.from_row(coupon))
 
 
 schema = create_schema(query=Query, mutation=Mutation, types=(Product, Store))

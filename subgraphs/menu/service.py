@@ -21,7 +21,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
-from subgraphs.menu import pricing
+from subgraphs.menu import coupons, pricing
 from subgraphs.menu.models import (
     Category,
     Coupon,
@@ -441,38 +441,118 @@ async def set_availability(
 
 # --- coupons -------------------------------------------------------------------------
 
+MAX_BUNDLE_ITEMS = 10
+MAX_TIERS = 10
 
-async def create_coupon(
-    *,
-    session: AsyncSession,
-    code: str,
-    starts_at: datetime,
-    ends_at: datetime | None = None,
-    service_methods: Sequence[str] = SERVICE_METHODS,
-    minimum_subtotal: int = 0,
-    percent_off: int | None = None,
-    amount_off: int | None = None,
-    combinable: bool = False,
-    description: str = "",
-) -> Coupon:
-    """Add a coupon: exactly one of ``percent_off`` (1..100) or ``amount_off`` (cents)."""
-    code = code.strip().upper()
-    if not COUPON_CODE_RE.match(code):
-        raise DomainError(
-            "A coupon code has 3 to 20 letters or digits.", code="INVALID_CODE", field="code"
+
+@dataclass(frozen=True, slots=True)
+class CouponOffer:
+    """What a coupon gives: exactly one of a percentage, an amount, a bundle or tiers."""
+
+    percent_off: int | None = None
+    amount_off: int | None = None
+    bundle_price: int | None = None
+    bundle_items: Sequence[coupons.BundleItem] = ()
+    tiers: Sequence[coupons.Tier] = ()
+    tier_category: str | None = None
+
+
+def _check_offer(offer: CouponOffer) -> None:
+    given = [
+        name
+        for name, value in (
+            ("percentOff", offer.percent_off),
+            ("amountOff", offer.amount_off),
+            ("bundle", offer.bundle_price),
+            ("tiers", offer.tiers or None),
         )
-    if (percent_off is None) == (amount_off is None):
+        if value is not None
+    ]
+    if len(given) != 1:
         raise DomainError(
-            "Give either percentOff or amountOff.", code="INVALID_DISCOUNT", field="percentOff"
+            "Give exactly one of percentOff, amountOff, bundle or tiers.",
+            code="INVALID_DISCOUNT",
+            field=given[0] if given else "percentOff",
         )
-    if percent_off is not None and not 1 <= percent_off <= 100:
+    if offer.percent_off is not None and not 1 <= offer.percent_off <= 100:
         raise DomainError(
             "percentOff is between 1 and 100.", code="INVALID_DISCOUNT", field="percentOff"
         )
-    if amount_off is not None and amount_off <= 0:
+    if offer.amount_off is not None and offer.amount_off <= 0:
         raise DomainError(
             "amountOff is a positive number of cents.", code="INVALID_DISCOUNT", field="amountOff"
         )
+    if offer.bundle_price is not None:
+        _check_price(offer.bundle_price, "bundle.price")
+        if not 1 <= len(offer.bundle_items) <= MAX_BUNDLE_ITEMS:
+            raise DomainError(
+                f"A bundle names 1 to {MAX_BUNDLE_ITEMS} items.",
+                code="INVALID_BUNDLE",
+                field="bundle.items",
+            )
+        for i, item in enumerate(offer.bundle_items):
+            at = f"bundle.items[{i}]"
+            if not 1 <= item.quantity <= pricing.MAX_QUANTITY:
+                raise DomainError(
+                    f"A bundle item's quantity is 1 to {pricing.MAX_QUANTITY}.",
+                    code="INVALID_BUNDLE",
+                    field=f"{at}.quantity",
+                )
+            if item.size is not None and item.size not in pricing.PIZZA_SIZES:
+                raise DomainError(
+                    f"A pizza's size is one of {', '.join(map(str, pricing.PIZZA_SIZES))} inches.",
+                    code="INVALID_SIZE",
+                    field=f"{at}.size",
+                )
+            if item.max_toppings is not None and item.max_toppings < 0:
+                raise DomainError(
+                    "maxToppings cannot be negative.",
+                    code="INVALID_BUNDLE",
+                    field=f"{at}.maxToppings",
+                )
+    if offer.tiers:
+        if len(offer.tiers) > MAX_TIERS:
+            raise DomainError(f"At most {MAX_TIERS} tiers.", code="INVALID_TIERS", field="tiers")
+        thresholds = [t.min_quantity for t in offer.tiers]
+        for i, tier in enumerate(offer.tiers):
+            if tier.min_quantity < 1 or thresholds.count(tier.min_quantity) > 1:
+                raise DomainError(
+                    "Tier thresholds are distinct positive quantities.",
+                    code="INVALID_TIERS",
+                    field=f"tiers[{i}].minQuantity",
+                )
+            if not 1 <= tier.percent_off <= 100:
+                raise DomainError(
+                    "A tier's percentOff is between 1 and 100.",
+                    code="INVALID_TIERS",
+                    field=f"tiers[{i}].percentOff",
+                )
+
+
+async def _check_category_codes(session: AsyncSession, offer: CouponOffer) -> None:
+    known = set(await session.scalars(select(Category.code).where(Category.parent_id.is_(None))))
+    for i, item in enumerate(offer.bundle_items):
+        if item.category_code not in known:
+            raise DomainError(
+                f"There is no top-level category {item.category_code!r}.",
+                code="INVALID_CATEGORY",
+                field=f"bundle.items[{i}].categoryCode",
+            )
+    if offer.tiers and (offer.tier_category or "PIZZA") not in known:
+        raise DomainError(
+            f"There is no top-level category {offer.tier_category!r}.",
+            code="INVALID_CATEGORY",
+            field="tierCategory",
+        )
+
+
+def _check_conditions(
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    service_methods: Sequence[str],
+    minimum_subtotal: int,
+) -> list[str]:
     if minimum_subtotal < 0:
         raise DomainError(
             "minimumSubtotal cannot be negative.", code="INVALID_PRICE", field="minimumSubtotal"
@@ -491,6 +571,62 @@ async def create_coupon(
             code="INVALID_SERVICE_METHODS",
             field="serviceMethods",
         )
+    return methods
+
+
+def _set_offer(coupon: Coupon, offer: CouponOffer) -> None:
+    coupon.percent_off = offer.percent_off
+    coupon.amount_off = offer.amount_off
+    coupon.bundle_price = offer.bundle_price
+    coupon.bundle_items = [i.to_json() for i in offer.bundle_items] or None
+    coupon.tiers = [t.to_json() for t in offer.tiers] or None
+    coupon.tier_category = (offer.tier_category or "PIZZA") if offer.tiers else None
+
+
+def coupon_offer(coupon: Coupon) -> CouponOffer:
+    """The offer a coupon row holds."""
+    return CouponOffer(
+        percent_off=coupon.percent_off,
+        amount_off=coupon.amount_off,
+        bundle_price=coupon.bundle_price,
+        bundle_items=coupons.bundle_items(coupon),
+        tiers=coupons.tiers(coupon),
+        tier_category=coupon.tier_category,
+    )
+
+
+async def create_coupon(
+    *,
+    session: AsyncSession,
+    code: str,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    service_methods: Sequence[str] = SERVICE_METHODS,
+    minimum_subtotal: int = 0,
+    percent_off: int | None = None,
+    amount_off: int | None = None,
+    combinable: bool = False,
+    description: str = "",
+    offer: CouponOffer | None = None,
+) -> Coupon:
+    """Add a coupon: a percentage (1..100), an amount (cents), a bundle price or tiers.
+
+    ``offer`` carries bundles and tiers; ``percent_off``/``amount_off`` remain as shortcuts.
+    """
+    code = code.strip().upper()
+    if not COUPON_CODE_RE.match(code):
+        raise DomainError(
+            "A coupon code has 3 to 20 letters or digits.", code="INVALID_CODE", field="code"
+        )
+    offer = offer or CouponOffer(percent_off=percent_off, amount_off=amount_off)
+    _check_offer(offer)
+    methods = _check_conditions(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        service_methods=service_methods,
+        minimum_subtotal=minimum_subtotal,
+    )
+    await _check_category_codes(session, offer)
     if await session.scalar(select(Coupon.id).where(Coupon.code == code)):
         raise Conflict(f"A coupon {code} exists already.", code="CODE_TAKEN", field="code")
     coupon = Coupon(
@@ -501,12 +637,64 @@ async def create_coupon(
         ends_at=ends_at,
         service_methods=",".join(methods),
         minimum_subtotal=minimum_subtotal,
-        percent_off=percent_off,
-        amount_off=amount_off,
         combinable=combinable,
+        active=True,
         created_at=utcnow(),
     )
+    _set_offer(coupon, offer)
     session.add(coupon)
+    await session.flush()
+    return coupon
+
+
+async def update_coupon(
+    *,
+    session: AsyncSession,
+    coupon_id: str,
+    description: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    clear_ends_at: bool = False,
+    service_methods: Sequence[str] | None = None,
+    minimum_subtotal: int | None = None,
+    combinable: bool | None = None,
+    active: bool | None = None,
+    offer: CouponOffer | None = None,
+) -> Coupon:
+    """Change a coupon's conditions, offer or active state; the code stays.
+
+    ``clear_ends_at`` removes the end (valid with no end). The result is checked as a
+    whole (an end before the start is refused even when only one of them changes).
+    """
+    coupon = await session.get(Coupon, coupon_id)
+    if coupon is None:
+        raise NotFound(f"No coupon has id {coupon_id!r}.", field="couponId")
+    new_start = starts_at if starts_at is not None else coupon.starts_at
+    new_end = None if clear_ends_at else (ends_at if ends_at is not None else coupon.ends_at)
+    methods = _check_conditions(
+        starts_at=new_start,
+        ends_at=new_end,
+        service_methods=service_methods
+        if service_methods is not None
+        else coupon.service_method_list,
+        minimum_subtotal=minimum_subtotal
+        if minimum_subtotal is not None
+        else coupon.minimum_subtotal,
+    )
+    if offer is not None:
+        _check_offer(offer)
+        await _check_category_codes(session, offer)
+        _set_offer(coupon, offer)
+    coupon.starts_at, coupon.ends_at = new_start, new_end
+    coupon.service_methods = ",".join(methods)
+    if minimum_subtotal is not None:
+        coupon.minimum_subtotal = minimum_subtotal
+    if description is not None:
+        coupon.description = description.strip()
+    if combinable is not None:
+        coupon.combinable = combinable
+    if active is not None:
+        coupon.active = active
     await session.flush()
     return coupon
 
@@ -518,54 +706,80 @@ async def list_coupons(*, session: AsyncSession) -> list[Coupon]:
     )
 
 
-async def find_coupon(*, session: AsyncSession, code: str) -> Coupon:
+async def find_coupon(*, session: AsyncSession, code: str, field: str = "couponCode") -> Coupon:
     """The coupon with ``code`` (any case); COUPON_NOT_FOUND otherwise."""
     coupon = await session.scalar(select(Coupon).where(Coupon.code == code.strip().upper()))
     if coupon is None:
-        raise NotFound(f"There is no coupon {code!r}.", code="COUPON_NOT_FOUND", field="couponCode")
+        raise NotFound(f"There is no coupon {code!r}.", code="COUPON_NOT_FOUND", field=field)
     return coupon
 
 
 def coupon_discount(*, coupon: Coupon, now: datetime, service_method: str, subtotal: int) -> int:
-    """What ``coupon`` takes off ``subtotal`` (cents), or why it does not apply.
+    """What a percentage or fixed-amount ``coupon`` takes off ``subtotal`` (cents), or why not.
 
     Percentages round half up to the cent; a fixed amount never exceeds the subtotal.
+    Bundles and tiers need the cart's items: see :func:`quote_coupons`.
     """
-    if now < coupon.starts_at:
-        raise DomainError(
-            f"Coupon {coupon.code} is not valid yet.",
-            code="COUPON_NOT_YET_VALID",
-            field="couponCode",
-        )
-    if coupon.ends_at is not None and now >= coupon.ends_at:
-        raise DomainError(
-            f"Coupon {coupon.code} has expired.", code="COUPON_EXPIRED", field="couponCode"
-        )
-    if service_method not in coupon.service_method_list:
-        raise DomainError(
-            f"Coupon {coupon.code} is for {' or '.join(coupon.service_method_list).lower()} only.",
-            code="COUPON_SERVICE_METHOD",
-            field="couponCode",
-        )
-    if subtotal < coupon.minimum_subtotal:
-        raise DomainError(
-            f"Coupon {coupon.code} needs a subtotal of at least {coupon.minimum_subtotal} cents.",
-            code="COUPON_MINIMUM_NOT_MET",
-            field="couponCode",
-        )
+    coupons.check_conditions(
+        coupon, now=now, service_method=service_method, subtotal=subtotal, field="couponCode"
+    )
     if coupon.percent_off is not None:
-        return (subtotal * coupon.percent_off + 50) // 100
+        return coupons.percent_of(subtotal, coupon.percent_off)
     return min(coupon.amount_off or 0, subtotal)
 
 
-def check_combinable(coupons: Sequence[Coupon]) -> None:
+def check_combinable(coupon_rows: Sequence[Coupon]) -> None:
     """Several coupons on one order only when every one of them is combinable."""
-    if len(coupons) < 2:
-        return
-    for i, coupon in enumerate(coupons):
-        if not coupon.combinable:
-            raise DomainError(
-                f"Coupon {coupon.code} cannot be combined with other coupons.",
-                code="COUPON_NOT_COMBINABLE",
-                field=f"couponCodes[{i}]",
-            )
+    coupons.check_combinable(coupon_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class CouponQuote:
+    """What the coupons take off a cart: one discount per code, and their sum."""
+
+    subtotal: int
+    discounts: list[coupons.AppliedDiscount]
+
+    @property
+    def total(self) -> int:
+        return sum(d.amount for d in self.discounts)
+
+
+async def quote_coupons(
+    *,
+    session: AsyncSession,
+    store_id: str,
+    service_method: str,
+    codes: Sequence[str],
+    lines: Sequence[pricing.LineRequest],
+    now: datetime,
+) -> CouponQuote:
+    """Price ``lines`` at the store and apply ``codes`` (errors name ``codes[i]``).
+
+    The same code twice counts once. Validity is judged at ``now`` (the order's time).
+    """
+    store_id = require_store_id(store_id)
+    if len(codes) > coupons.MAX_CODES:
+        raise DomainError(
+            f"At most {coupons.MAX_CODES} coupons per order.",
+            code="TOO_MANY_COUPONS",
+            field="codes",
+        )
+    if len(lines) > pricing.MAX_LINES:
+        raise DomainError(
+            f"A cart holds at most {pricing.MAX_LINES} lines.", code="TOO_MANY_LINES", field="lines"
+        )
+    unique = list(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+    rows = [
+        await find_coupon(session=session, code=code, field=f"codes[{i}]")
+        for i, code in enumerate(unique)
+    ]
+    menu = await load_menu_snapshot(
+        session=session, store_id=store_id, variant_ids=[line.variant_id for line in lines]
+    )
+    priced = pricing.price_lines(lines=lines, menu=menu)
+    units = coupons.cart_units(lines=lines, priced=priced, menu=menu)
+    discounts = coupons.quote(
+        rows, units=units, subtotal=priced.subtotal, now=now, service_method=service_method
+    )
+    return CouponQuote(subtotal=priced.subtotal, discounts=discounts)

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from shared.gql_types import Money, ServiceMethod, ToppingAmount, money
 from shared.subgraph import SubgraphContext
-from subgraphs.menu import models, pricing
+from subgraphs.menu import coupons, models, pricing
 from subgraphs.menu.service import CURRENCY
 
 Ctx = Info[SubgraphContext, None]
@@ -300,30 +300,113 @@ class PricedLines:
     subtotal: Money = strawberry.field(description="Sum of the line totals.")
 
 
+@strawberry.enum(description="What a coupon gives.")
+class CouponKind(Enum):
+    PERCENT = strawberry.enum_value("PERCENT", description="A percentage off the subtotal.")
+    AMOUNT = strawberry.enum_value("AMOUNT", description="A fixed amount off the subtotal.")
+    BUNDLE = strawberry.enum_value(
+        "BUNDLE", description="A set of items for one price, e.g. 2 medium 2-topping pizzas."
+    )
+    TIERED = strawberry.enum_value(
+        "TIERED", description="A percentage off growing with the quantity, e.g. 4+ pizzas 10%."
+    )
+
+
+@strawberry.type(description="One part of a bundle: how many units of which items.")
+class CouponBundleItem:
+    category_code: str = strawberry.field(description="Top-level category, e.g. PIZZA, SIDES.")
+    quantity: int = strawberry.field(description="How many units.")
+    size: int | None = strawberry.field(description="Pizza size in inches; null: any size.")
+    max_toppings: int | None = strawberry.field(
+        description="At most this many meat or veggie toppings per pizza; null: any."
+    )
+
+
+@strawberry.type(description="A bundle offer: these items for one price.")
+class CouponBundle:
+    price: Money = strawberry.field(description="What the items cost together.")
+    items: list[CouponBundleItem] = strawberry.field(description="What the cart must hold.")
+
+
+@strawberry.type(description="A quantity threshold and the percentage it earns.")
+class CouponTier:
+    min_quantity: int = strawberry.field(description="Units of the tier's category needed.")
+    percent_off: int = strawberry.field(description="Percentage off those units.")
+
+
 @strawberry.type(description="A discount code.")
 class Coupon:
     id: strawberry.ID = strawberry.field(description="Opaque id.")
     code: str = strawberry.field(description="What the customer types, e.g. WELCOME10.")
     description: str = strawberry.field(description="The offer in words.")
+    kind: CouponKind = strawberry.field(description="What the coupon gives.")
     starts_at: datetime = strawberry.field(description="Valid from this time.")
     ends_at: datetime | None = strawberry.field(description="Valid until this time; null: no end.")
     service_methods: list[ServiceMethod] = strawberry.field(description="Where it applies.")
     minimum_subtotal: Money = strawberry.field(description="Least items subtotal it needs.")
     percent_off: int | None = strawberry.field(description="Percentage off the subtotal.")
     amount_off: Money | None = strawberry.field(description="Fixed amount off the subtotal.")
+    bundle: CouponBundle | None = strawberry.field(description="The bundle offer, if BUNDLE.")
+    tiers: list[CouponTier] = strawberry.field(description="Quantity tiers, if TIERED.")
+    tier_category: str | None = strawberry.field(
+        description="Top-level category whose units the tiers count (TIERED only)."
+    )
     combinable: bool = strawberry.field(description="Can be used with other coupons.")
+    active: bool = strawberry.field(description="False once withdrawn (deactivated).")
 
     @classmethod
     def from_row(cls, row: models.Coupon) -> Coupon:
+        bundle = (
+            CouponBundle(
+                price=as_money(row.bundle_price),
+                items=[
+                    CouponBundleItem(
+                        category_code=i.category_code,
+                        quantity=i.quantity,
+                        size=i.size,
+                        max_toppings=i.max_toppings,
+                    )
+                    for i in coupons.bundle_items(row)
+                ],
+            )
+            if row.bundle_price is not None
+            else None
+        )
         return cls(
             id=strawberry.ID(row.id),
             code=row.code,
             description=row.description,
+            kind=CouponKind(row.kind),
             starts_at=row.starts_at,
             ends_at=row.ends_at,
             service_methods=[ServiceMethod(m) for m in row.service_method_list],
             minimum_subtotal=as_money(row.minimum_subtotal),
             percent_off=row.percent_off,
             amount_off=as_money(row.amount_off) if row.amount_off is not None else None,
+            bundle=bundle,
+            tiers=[
+                CouponTier(min_quantity=t.min_quantity, percent_off=t.percent_off)
+                for t in coupons.tiers(row)
+            ],
+            tier_category=row.tier_category,
             combinable=row.combinable,
+            active=row.active,
         )
+
+
+@strawberry.type(description="What one coupon takes off a cart.")
+class AppliedCoupon:
+    code: str = strawberry.field(description="The coupon's code.")
+    description: str = strawberry.field(description="The offer in words.")
+    amount: Money = strawberry.field(description="The discount it gives this cart.")
+
+
+@strawberry.type(description="What coupons take off a cart (quoteCoupons).")
+class CouponQuote:
+    subtotal: Money = strawberry.field(description="The cart's items subtotal before discounts.")
+    discounts: list[AppliedCoupon] = strawberry.field(
+        description="One entry per distinct code, in the order given."
+    )
+    total: Money = strawberry.field(
+        description="Sum of the discounts; never more than the subtotal."
+    )

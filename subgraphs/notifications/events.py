@@ -6,10 +6,11 @@ It publishes nothing. Channels live in ``runtime.extras["notification_channels"]
 
 from __future__ import annotations
 
+from shared import live
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.notifications import service
-from subgraphs.notifications.channels import build_channels
+from subgraphs.notifications.channels import IN_APP, build_channels
 
 GROUP = "notifications"
 CHANNELS_KEY = "notification_channels"
@@ -20,6 +21,16 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
     runtime.extras.setdefault(CHANNELS_KEY, build_channels())
 
     async def on_event(event: Event) -> None:
-        await service.notify(db=runtime.db, event=event, channels=runtime.extras[CHANNELS_KEY])
+        created = await service.notify(
+            db=runtime.db, event=event, channels=runtime.extras[CHANNELS_KEY]
+        )
+        await live.publish_live(  # myNotifications subscribers, once stored
+            runtime.settings,
+            [
+                (live.notifications_channel(row.user_id), {"notificationId": row.id})
+                for row in created
+                if row.channel == IN_APP
+            ],
+        )
 
     runtime.bus.subscribe(group=GROUP, types=service.CONSUMED_EVENTS, handler=on_event)

@@ -6,6 +6,7 @@ Thin: resolvers check the caller, call ``service`` and map rows to types. Extend
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -13,6 +14,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from shared import live
 from shared.auth import require_principal
 from shared.errors import DomainError, Forbidden
 from shared.gql_types import PageInfo, decode_cursor, encode_cursor
@@ -227,4 +229,18 @@ class Mutation:
         return SetNotificationPreferencesPayload(preferences=_preference_list(chosen))
 
 
-schema = create_schema(query=Query, mutation=Mutation, types=(User,))
+@strawberry.type(description="Live notifications.")
+class Subscription:
+    @strawberry.subscription(description="The caller's new in-app notifications as they arrive.")
+    async def my_notifications(self, info: Ctx) -> AsyncGenerator[Notification, None]:
+        principal = require_principal(info.context.principal)
+        hub = live.live_hub(info.context.runtime.settings)
+        async with hub.subscribe(live.notifications_channel(principal.user_id)) as updates:
+            async for update in updates:
+                async with info.context.db.session() as session:
+                    row = await session.get(models.Notification, update["notificationId"])
+                if row is not None and row.user_id == principal.user_id:
+                    yield Notification.from_row(row)
+
+
+schema = create_schema(query=Query, mutation=Mutation, subscription=Subscription, types=(User,))

@@ -17,6 +17,7 @@ import httpx
 
 from shared.settings import Settings
 from shared.subgraph_client import call_subgraph
+from subgraphs.orders import coupons
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,18 @@ class Catalog(Protocol):
         at: datetime | None = None,
     ) -> DeliveryQuote:
         """Whether and at what cost ``store_id`` serves ``location`` at ``at`` (None: now)."""
+
+    # Asked only for carts with coupon codes (menu's quoteCoupons).
+    async def quote_coupons(
+        self,
+        *,
+        store_id: str,
+        service_method: str,
+        codes: list[str],
+        lines: list[CartLine],
+        at: datetime,
+    ) -> list[coupons.AppliedCoupon]:
+        """What ``codes`` take off ``lines``; raises menu's DomainError (field ``codes[i]``)."""
 
 
 PRICE_LINES = """
@@ -213,4 +226,24 @@ class SubgraphCatalog:
             payment_methods=tuple(store["acceptedPaymentMethods"])
             if store.get("acceptedPaymentMethods") is not None
             else None,
+        )
+
+    async def quote_coupons(
+        self,
+        *,
+        store_id: str,
+        service_method: str,
+        codes: list[str],
+        lines: list[CartLine],
+        at: datetime,
+    ) -> list[coupons.AppliedCoupon]:
+        return await coupons.quote_via_menu(
+            settings=self.settings,
+            peers=self.peers,
+            authorization=self.authorization,
+            store_id=store_id,
+            service_method=service_method,
+            codes=codes,
+            lines=lines,
+            at=at,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import outbox
+from shared import live, outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.orders import service
@@ -163,6 +163,12 @@ async def handle(runtime: SubgraphRuntime, event: Event) -> None:
             )
         await stage_status_changes(session, [change])
         await session.commit()
+    if change is not None:  # live tracking (orderUpdated, storeOrders), after the commit
+        order = change.order
+        await live.publish_live(
+            runtime.settings,
+            live.order_changed(order_id=order.id, store_id=order.store_id, status=order.status),
+        )
 
 
 def register_consumers(runtime: SubgraphRuntime) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared.errors import DomainError
+from subgraphs.orders import coupons
 from subgraphs.orders.catalog import CartLine, Catalog, DeliveryQuote, PricedLine
 
 MAX_LINES = 50
@@ -46,6 +47,10 @@ class Cart:
     scheduled_for: datetime | None = None
     tip: int = 0
     coupon_code: str | None = None
+    coupon_codes: tuple[str, ...] = ()
+    """More codes (``couponCodes``); with ``coupon_code`` at most 5 distinct ones."""
+    coupons_at: datetime | None = None
+    """When coupons' validity is judged (None: now; a modified order keeps its placing time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,7 @@ class PricedCart:
     price: PriceBreakdown
     quote: DeliveryQuote
     notes: list[str] = field(default_factory=list)
+    coupons: list[coupons.AppliedCoupon] = field(default_factory=list)
 
 
 def compute_tax(taxable: int, basis_points: int) -> int:
@@ -216,6 +222,7 @@ async def price_cart(*, catalog: Catalog, cart: Cart, now: datetime | None = Non
     """Check every rule of ``cart`` and price it (validate → price in the real APIs)."""
     now = now or datetime.now(UTC)
     check_cart_shape(cart, now=now)
+    codes = coupons.code_inputs(cart.coupon_code, cart.coupon_codes)
     address = cart.delivery_address
     quote = await catalog.delivery_quote(
         store_id=cart.store_id,
@@ -231,7 +238,16 @@ async def price_cart(*, catalog: Catalog, cart: Cart, now: datetime | None = Non
         cart.service_method == "DELIVERY" and quote.currency != priced.currency
     ):
         raise DomainError("The store's prices disagree on the currency.", code="CURRENCY_MISMATCH")
-    discounts = 0  # Coupons are not applied yet; the code is kept with the order.
+    applied = await coupons.quote_cart(
+        quoter=catalog,
+        store_id=cart.store_id,
+        service_method=cart.service_method,
+        codes=codes,
+        lines=cart.lines,
+        at=cart.coupons_at or now,
+        currency=priced.currency,
+    )
+    discounts = min(sum(a.amount for a in applied), priced.subtotal)
     delivery = cart.service_method == "DELIVERY"
     if delivery and priced.subtotal - discounts < quote.minimum_order:
         raise DomainError(
@@ -248,5 +264,4 @@ async def price_cart(*, catalog: Catalog, cart: Cart, now: datetime | None = Non
         delivery_fee=quote.delivery_fee if delivery else 0,
         tip=cart.tip,
     )
-    notes = ["The coupon code is not applied yet."] if cart.coupon_code else []
-    return PricedCart(cart=cart, lines=priced.lines, price=price, quote=quote, notes=notes)
+    return PricedCart(cart=cart, lines=priced.lines, price=price, quote=quote, coupons=applied)

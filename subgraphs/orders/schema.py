@@ -7,18 +7,21 @@ to ``types``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.federation.schema_directives import Authenticated
+from strawberry.federation.schema_directives import Authenticated, RequiresScopes
 from strawberry.types import Info
 
-from shared import outbox
+from shared import live, outbox
 from shared.auth import require_principal
+from shared.errors import Forbidden
 from shared.gql_types import GeoPointInput, OrderLineInput, ServiceMethod
 from shared.subgraph import SubgraphContext, create_schema
-from subgraphs.orders import events, service
+from subgraphs.orders import admin_schema, events, service
+from subgraphs.orders.admin_schema import DateRangeInput, OrderCoupon, SalesReport
 from subgraphs.orders.catalog import CartLine, Catalog, SubgraphCatalog
 from subgraphs.orders.pricing import Cart, DeliveryAddress, PricedCart, price_cart
 from subgraphs.orders.types import (
@@ -32,7 +35,6 @@ from subgraphs.orders.types import (
     PriceBreakdown,
     Store,
     User,
-    order_connection,
 )
 
 
@@ -82,7 +84,11 @@ class ValidateOrderInput:
         default=0, description="Tip in minor units, 0 or more (where the store takes tips)."
     )
     coupon_code: str | None = strawberry.field(
-        default=None, description="A coupon code (not applied yet)."
+        default=None, description="A coupon code; menu checks it and prices the discount."
+    )
+    coupon_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="More coupon codes (with couponCode at most 5 distinct, all combinable).",
     )
 
 
@@ -132,6 +138,15 @@ class OrderFilter:
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this customer's orders."
     )
+    placed_from: datetime | None = strawberry.field(
+        default=None, description="Only orders placed at or after this time."
+    )
+    placed_to: datetime | None = strawberry.field(
+        default=None, description="Only orders placed before this time."
+    )
+    number: str | None = strawberry.field(
+        default=None, description="Only the order(s) with this number, e.g. 1125-0042."
+    )
 
 
 @strawberry.type(description="Result of validateOrder: the cart can be placed as it is.")
@@ -144,11 +159,17 @@ class ValidateOrderPayload:
 class PriceOrderPayload:
     price: PriceBreakdown = strawberry.field(description="What the order would cost.")
     lines: list[OrderLine] = strawberry.field(description="The priced lines.")
+    coupons: list[OrderCoupon] = strawberry.field(
+        description="The coupons applied and what each takes off (their sum is price.discounts)."
+    )
 
 
 @strawberry.type(description="Result of placeOrder.")
 class PlaceOrderPayload:
     order: Order = strawberry.field(description="The order (the same one for a repeated key).")
+    coupons: list[OrderCoupon] = strawberry.field(
+        description="The coupons applied to the order and what each took off."
+    )
 
 
 @strawberry.type(description="Result of modifyOrder.")
@@ -221,6 +242,7 @@ def to_cart(input: ValidateOrderInput) -> Cart:
         scheduled_for=input.scheduled_for,
         tip=input.tip,
         coupon_code=input.coupon_code,
+        coupon_codes=tuple(input.coupon_codes or ()),
     )
 
 
@@ -237,6 +259,14 @@ def priced_lines(priced: PricedCart) -> list[OrderLine]:
 async def _priced(info: Info[SubgraphContext, None], input: ValidateOrderInput) -> PricedCart:
     require_principal(info.context.principal)
     return await price_cart(catalog=catalog_for(info), cart=to_cart(input))
+
+
+async def _publish_live(info: Info[SubgraphContext, None], row: Any) -> None:
+    """Tell live subscribers (``orderUpdated``, ``storeOrders``) about a committed change."""
+    await live.publish_live(
+        info.context.runtime.settings,
+        live.order_changed(order_id=row.id, store_id=row.store_id, status=row.status),
+    )
 
 
 @strawberry.type
@@ -272,13 +302,37 @@ class Query:
             store_id=str(filter.store_id) if filter.store_id else None,
             customer_id=str(filter.customer_id) if filter.customer_id else None,
         )
-        return await order_connection(
+        return await admin_schema.order_search(
             info,
             first=first,
             after=after,
             status=filter.status,
             store_id=store_id,
             customer_id=customer_id,
+            placed_from=filter.placed_from,
+            placed_to=filter.placed_to,
+            number=filter.number,
+        )
+
+    @strawberry.field(
+        description="Sales of a time range: orders and revenue per hour, day and store, time "
+        "per tracker stage, on-time delivery rate, top products (admins; staff: their store).",
+        directives=[RequiresScopes(scopes=[["store:manage"]])],
+    )
+    async def sales_report(
+        self,
+        info: Info[SubgraphContext, None],
+        range: Annotated[DateRangeInput, strawberry.argument(description="The time range.")],
+        store_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="One store (staff: their own); null: all."),
+        ] = None,
+        top: Annotated[
+            int, strawberry.argument(description="How many top products, 1 to 50.")
+        ] = 10,
+    ) -> SalesReport:
+        return await admin_schema.sales_report(
+            info, range=range, store_id=str(store_id) if store_id else None, top=top
         )
 
 
@@ -301,7 +355,9 @@ class Mutation:
     ) -> PriceOrderPayload:
         priced = await _priced(info, input)
         return PriceOrderPayload(
-            price=PriceBreakdown.from_values(priced.price), lines=priced_lines(priced)
+            price=PriceBreakdown.from_values(priced.price),
+            lines=priced_lines(priced),
+            coupons=[OrderCoupon.from_value(c) for c in priced.coupons],
         )
 
     @strawberry.mutation(
@@ -330,7 +386,12 @@ class Mutation:
             if placement.created:
                 await events.stage_order_placed(session, placement.order)
             await session.commit()
-        return PlaceOrderPayload(order=Order.from_row(placement.order))
+        if placement.created:
+            await _publish_live(info, placement.order)
+        return PlaceOrderPayload(
+            order=Order.from_row(placement.order),
+            coupons=await admin_schema.stored_coupons(info, placement.order.id),
+        )
 
     @strawberry.mutation(description="Replace the lines or the tip of an order still PLACED.")
     async def modify_order(
@@ -352,6 +413,7 @@ class Mutation:
             )
             await events.stage_order_modified(session, order)
             await session.commit()
+        await _publish_live(info, order)
         return ModifyOrderPayload(order=Order.from_row(order))
 
     @strawberry.mutation(
@@ -374,6 +436,7 @@ class Mutation:
             )
             await events.stage_status_changes(session, [change])
             await session.commit()
+        await _publish_live(info, change.order)
         return CancelOrderPayload(order=Order.from_row(change.order))
 
     @strawberry.mutation(description="Move an order to its next tracker stage (store staff).")
@@ -395,7 +458,59 @@ class Mutation:
             )
             await events.stage_status_changes(session, [change])
             await session.commit()
+        await _publish_live(info, change.order)
         return AdvanceOrderPayload(order=Order.from_row(change.order))
 
 
-schema = create_schema(query=Query, mutation=Mutation, types=(Order, User, Store))
+OrderId = Annotated[strawberry.ID, strawberry.argument(description="The order to follow.")]
+StoreId = Annotated[strawberry.ID, strawberry.argument(description="The store to follow.")]
+
+
+@strawberry.type(description="Live order tracking.")
+class Subscription:
+    @strawberry.subscription(
+        description="The order now and after each change (its customer, staff of its store, "
+        "admins); ends once it is DELIVERED, PICKED_UP, CANCELLED or REFUNDED."
+    )
+    async def order_updated(
+        self, info: Info[SubgraphContext, None], order_id: OrderId
+    ) -> AsyncGenerator[Order, None]:
+        context = info.context
+        hub = live.live_hub(context.runtime.settings)
+        # Latest state wins: every update re-reads the order, so one slot is enough.
+        async with hub.subscribe(live.order_channel(str(order_id)), buffer=1) as updates:
+            async with context.db.session() as session:
+                row = await service.read_order(
+                    session=session, principal=context.principal, order_id=str(order_id)
+                )
+            yield Order.from_row(row)
+            if row.status in service.FINAL_STATUSES:
+                return
+            async for _ in updates:
+                async with context.db.session() as session:
+                    row = await service.get_order(session=session, order_id=str(order_id))
+                yield Order.from_row(row)
+                if row.status in service.FINAL_STATUSES:
+                    return
+
+    @strawberry.subscription(
+        description="Orders of a store as they are placed and move along (its staff, admins)."
+    )
+    async def store_orders(
+        self, info: Info[SubgraphContext, None], store_id: StoreId
+    ) -> AsyncGenerator[Order, None]:
+        context = info.context
+        caller = require_principal(context.principal)
+        if not service.is_store_staff(caller, str(store_id)):
+            raise Forbidden("Only staff of the store can follow its orders.")
+        hub = live.live_hub(context.runtime.settings)
+        async with hub.subscribe(live.store_orders_channel(str(store_id))) as updates:
+            async for update in updates:
+                async with context.db.session() as session:
+                    row = await service.get_order(session=session, order_id=update["orderId"])
+                yield Order.from_row(row)
+
+
+schema = create_schema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=(Order, User, Store)
+)

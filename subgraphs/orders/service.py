@@ -20,6 +20,7 @@ from shared.auth import Principal, require_principal
 from shared.db import take_next, utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
+from subgraphs.orders import coupons
 from subgraphs.orders.catalog import CartLine, Catalog
 from subgraphs.orders.models import HandledEvent, Order, OrderLine, OrderNumberCounter, OrderStage
 from subgraphs.orders.pricing import Cart, DeliveryAddress, PricedCart, as_utc, price_cart
@@ -229,7 +230,7 @@ async def place_order(
         store_id=cart.store_id,
         status="PLACED",
         service_method=cart.service_method,
-        coupon_code=cart.coupon_code,
+        coupon_code=priced.coupons[0].code if priced.coupons else None,
         address_line1=address.line1 if address else None,
         address_line2=address.line2 if address else None,
         address_city=address.city if address else None,
@@ -258,6 +259,7 @@ async def place_order(
         if existing is None:
             raise
         return Placement(order=existing, created=False)
+    await coupons.save_order_coupons(session=session, order_id=order.id, applied=priced.coupons)
     return Placement(order=order, created=True)
 
 
@@ -373,9 +375,13 @@ async def modify_order(
         if order.scheduled_for and order.scheduled_for > now
         else None,
         tip=order.tip if tip is None else tip,
-        coupon_code=order.coupon_code,
+        coupon_codes=tuple(
+            c.code for c in await coupons.order_coupons(session=session, order_id=order.id)
+        ),
+        coupons_at=order.placed_at,
     )
     priced = await price_cart(catalog=catalog, cart=cart, now=now)
+    await coupons.save_order_coupons(session=session, order_id=order.id, applied=priced.coupons)
     order.lines.clear()
     await session.flush()
     order.lines.extend(_order_lines(priced))
@@ -421,9 +427,18 @@ async def list_orders(
     status: str | None = None,
     store_id: str | None = None,
     customer_id: str | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
+    number: str | None = None,
 ) -> tuple[list[Order], int]:
-    """A page of orders, newest first, and how many match in all."""
+    """A page of orders, newest first, and how many match in all (placed in [from, to))."""
     conditions = []
+    if placed_from is not None:
+        conditions.append(Order.placed_at >= as_utc(placed_from))
+    if placed_to is not None:
+        conditions.append(Order.placed_at < as_utc(placed_to))
+    if number:
+        conditions.append(Order.number == number.strip())
     if status:
         conditions.append(Order.status == status)
     if store_id:

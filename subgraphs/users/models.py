@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, String, Text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime
@@ -28,6 +28,9 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(200), default="CUSTOMER")
     store_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A deactivated account cannot sign in or refresh; admins can reactivate it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     addresses: Mapped[list[Address]] = relationship(
         back_populates="user", order_by="Address.created_at"

@@ -18,7 +18,7 @@ from shared.auth import require_principal, require_role
 from shared.errors import DomainError
 from shared.gql_types import GeoPoint, GeoPointInput, PageInfo, decode_cursor, encode_cursor
 from shared.subgraph import SubgraphContext, create_schema
-from subgraphs.users import events, models, service
+from subgraphs.users import events, management, models, service
 
 MAX_PAGE = 100
 
@@ -78,6 +78,11 @@ class User:
     _roles: strawberry.Private[list[str]]
     _store_id: strawberry.Private[str | None]
     _signed_in_as: strawberry.Private[bool] = False
+    _active: strawberry.Private[bool] = True
+
+    @strawberry.field(description="False when an admin deactivated the account (no sign-in).")
+    def active(self) -> bool:
+        return self._active
 
     @strawberry.field(description="First name, for drivers and store screens.")
     def first_name(self) -> str:
@@ -124,6 +129,7 @@ class User:
             _phone=row.phone,
             _roles=row.role_list,
             _store_id=row.store_id,
+            _active=row.active is not False,
         )
 
     @classmethod
@@ -179,6 +185,14 @@ class Query:
         role: Annotated[
             Role | None, strawberry.argument(description="Only users with this role.")
         ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Only users whose email or name contains this."),
+        ] = None,
+        active: Annotated[
+            bool | None,
+            strawberry.argument(description="Only active (true) or deactivated (false) users."),
+        ] = None,
     ) -> UserConnection:
         require_role(info.context.principal, "ADMIN")
         if not 0 < first <= MAX_PAGE:
@@ -193,7 +207,12 @@ class Query:
             ) from exc
         async with info.context.db.session() as session:
             rows, total = await service.list_users(
-                session=session, offset=offset, limit=first, role=role.value if role else None
+                session=session,
+                offset=offset,
+                limit=first,
+                role=role.value if role else None,
+                search=search,
+                active=active,
             )
         edges = [
             UserEdge(cursor=encode_cursor(offset + i), node=User.from_row(r))
@@ -269,6 +288,52 @@ class UpdateAddressInput:
 @strawberry.input(description="Which address.")
 class AddressIdInput:
     address_id: strawberry.ID = strawberry.field(description="The address.")
+
+
+@strawberry.input(description="A new account made by an admin: staff, driver, admin or partner.")
+class CreateUserInput:
+    email: str = strawberry.field(description="Email address, used to sign in.")
+    name: str = strawberry.field(description="Full name.")
+    password: str = strawberry.field(description="First password, at least 8 characters.")
+    roles: list[Role] = strawberry.field(description="At least one role.")
+    store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The store (staff and drivers only, and required for them)."
+    )
+    phone: str | None = strawberry.field(default=None, description="Phone number.")
+
+
+@strawberry.input(description="New roles (and store) of a user.")
+class UpdateUserRolesInput:
+    user_id: strawberry.ID = strawberry.field(description="The user.")
+    roles: list[Role] = strawberry.field(description="The roles replacing the current ones.")
+    store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The store (staff and drivers only, and required for them)."
+    )
+
+
+@strawberry.input(description="Which user.")
+class UserIdInput:
+    user_id: strawberry.ID = strawberry.field(description="The user.")
+
+
+@strawberry.type(description="Result of createUser.")
+class CreateUserPayload:
+    user: User = strawberry.field(description="The new account.")
+
+
+@strawberry.type(description="Result of updateUserRoles.")
+class UpdateUserRolesPayload:
+    user: User = strawberry.field(description="The user with the new roles.")
+
+
+@strawberry.type(description="Result of deactivateUser.")
+class DeactivateUserPayload:
+    user: User = strawberry.field(description="The deactivated user.")
+
+
+@strawberry.type(description="Result of reactivateUser.")
+class ReactivateUserPayload:
+    user: User = strawberry.field(description="The reactivated user.")
 
 
 @strawberry.type(description="Result of register.")
@@ -484,6 +549,90 @@ class Mutation:
                 session=session, principal=principal, address_id=str(input.address_id)
             )
             return await _address_payload(SetDefaultAddressPayload, info, session, address)
+
+    @strawberry.mutation(
+        description="Create an account with any roles: staff, driver, admin, partner (admin).",
+        directives=[RequiresScopes(scopes=[["admin"]])],
+    )
+    async def create_user(
+        self,
+        info: Info[SubgraphContext, None],
+        input: Annotated[CreateUserInput, strawberry.argument(description="The new account.")],
+    ) -> CreateUserPayload:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
+            user = await management.create_user(
+                session=session,
+                principal=info.context.principal,
+                email=input.email,
+                name=input.name,
+                password=input.password,
+                roles=[r.value for r in input.roles],
+                store_id=str(input.store_id) if input.store_id else None,
+                phone=input.phone,
+            )
+            await events.stage_user_registered(session, user)
+            await session.commit()
+        return CreateUserPayload(user=User.from_row(user))
+
+    @strawberry.mutation(
+        description="Replace a user's roles and store (admin); effective from their next token.",
+        directives=[RequiresScopes(scopes=[["admin"]])],
+    )
+    async def update_user_roles(
+        self,
+        info: Info[SubgraphContext, None],
+        input: Annotated[UpdateUserRolesInput, strawberry.argument(description="The change.")],
+    ) -> UpdateUserRolesPayload:
+        async with info.context.db.session() as session:
+            user = await management.update_user_roles(
+                session=session,
+                principal=info.context.principal,
+                user_id=str(input.user_id),
+                roles=[r.value for r in input.roles],
+                store_id=str(input.store_id) if input.store_id else None,
+            )
+            await session.commit()
+        return UpdateUserRolesPayload(user=User.from_row(user))
+
+    @strawberry.mutation(
+        description="Deactivate an account (admin): no sign-in or refresh; its refresh tokens "
+        "are revoked.",
+        directives=[RequiresScopes(scopes=[["admin"]])],
+    )
+    async def deactivate_user(
+        self,
+        info: Info[SubgraphContext, None],
+        input: Annotated[UserIdInput, strawberry.argument(description="The user.")],
+    ) -> DeactivateUserPayload:
+        async with info.context.db.session() as session:
+            user = await management.set_user_active(
+                session=session,
+                principal=info.context.principal,
+                user_id=str(input.user_id),
+                active=False,
+            )
+            await session.commit()
+        return DeactivateUserPayload(user=User.from_row(user))
+
+    @strawberry.mutation(
+        description="Reactivate a deactivated account (admin); the user can sign in again.",
+        directives=[RequiresScopes(scopes=[["admin"]])],
+    )
+    async def reactivate_user(
+        self,
+        info: Info[SubgraphContext, None],
+        input: Annotated[UserIdInput, strawberry.argument(description="The user.")],
+    ) -> ReactivateUserPayload:
+        async with info.context.db.session() as session:
+            user = await management.set_user_active(
+                session=session,
+                principal=info.context.principal,
+                user_id=str(input.user_id),
+                active=True,
+            )
+            await session.commit()
+        return ReactivateUserPayload(user=User.from_row(user))
 
 
 schema = create_schema(query=Query, mutation=Mutation, types=(User,))

@@ -130,6 +130,8 @@ async def login(
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError) as exc:
         raise Unauthenticated("Wrong email or password.") from exc
+    if not user.active:
+        raise Unauthenticated("This account is deactivated; ask an admin to reactivate it.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return await issue_tokens(session=session, settings=settings, user=user)
@@ -146,6 +148,8 @@ async def refresh(*, session: AsyncSession, settings: Settings, refresh_token: s
     user = await session.get(User, row.user_id)
     if user is None:
         raise Unauthenticated("The account no longer exists.")
+    if not user.active:
+        raise Unauthenticated("This account is deactivated; ask an admin to reactivate it.")
     return await issue_tokens(session=session, settings=settings, user=user)
 
 
@@ -185,14 +189,31 @@ async def get_user(*, session: AsyncSession, user_id: str) -> User:
 
 
 async def list_users(
-    *, session: AsyncSession, offset: int, limit: int, role: str | None = None
+    *,
+    session: AsyncSession,
+    offset: int,
+    limit: int,
+    role: str | None = None,
+    search: str | None = None,
+    active: bool | None = None,
 ) -> tuple[list[User], int]:
-    """A page of users (admin), newest first, and the total count."""
-    query = select(User)
-    count = select(func.count(User.id))
+    """A page of users (admin), newest first, and the total count.
+
+    ``search`` matches a substring of the email or the name, ignoring case.
+    """
+    conditions = []
     if role:
-        query = query.where(User.roles.contains(role))
-        count = count.where(User.roles.contains(role))
+        conditions.append(User.roles.contains(role))
+    if search and search.strip():
+        term = search.strip().lower()
+        conditions.append(
+            func.lower(User.email).contains(term, autoescape=True)
+            | func.lower(User.name).contains(term, autoescape=True)
+        )
+    if active is not None:
+        conditions.append(User.active.is_(active))
+    query = select(User).where(*conditions)
+    count = select(func.count(User.id)).where(*conditions)
     rows = await session.scalars(
         query.order_by(User.created_at.desc(), User.id).offset(offset).limit(limit)
     )

@@ -40,6 +40,7 @@ from tests.conftest import bearer, gql
 JWKS_URL = "http://users.test/.well-known/jwks.json"
 ME = "{ me { id } }"
 
+
 @pytest.fixture
 def trust() -> bool:
     """Whether the subgraphs of the test run with the option (parametrize to turn it off)."""

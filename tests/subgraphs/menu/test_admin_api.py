@@ -219,7 +219,13 @@ async def test_coupons_are_created_and_listed_by_admins(start_subgraph, settings
         ["CARRYOUT"],
     )
     listed = await gql(menu, COUPONS, headers=admin(settings))
-    assert {c["code"] for c in listed["data"]["coupons"]} == {"PICKUP3", "WELCOME10", "CARRYOUT5"}
+    assert {c["code"] for c in listed["data"]["coupons"]} == {
+        "PICKUP3",
+        "WELCOME10",
+        "CARRYOUT5",
+        "MEDIUM2",
+        "PARTY",
+    }
     denied = await gql(menu, COUPONS, headers=bearer(settings, demo_ids.CUSTOMER_USER, "CUSTOMER"))
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

@@ -348,7 +348,7 @@ def test_fixed_coupon_never_exceeds_the_subtotal() -> None:
     [
         ({"starts_at": NOW + timedelta(hours=1)}, {}, "COUPON_NOT_YET_VALID"),
         ({"ends_at": NOW}, {}, "COUPON_EXPIRED"),
-        ({"service_methods": "CARRYOUT"}, {}, "COUPON_SERVICE_METHOD"),
+        ({"service_methods": "CARRYOUT"}, {}, "COUPON_WRONG_SERVICE_METHOD"),
         ({}, {"subtotal": 999}, "COUPON_MINIMUM_NOT_MET"),
     ],
 )
@@ -364,7 +364,7 @@ def test_coupons_combine_only_when_all_are_combinable() -> None:
     service.check_combinable([coupon(combinable=True), coupon(code="B", combinable=True)])
     with pytest.raises(DomainError) as caught:
         service.check_combinable([coupon(combinable=True), coupon(code="B")])
-    assert (caught.value.code, caught.value.field) == ("COUPON_NOT_COMBINABLE", "couponCodes[1]")
+    assert (caught.value.code, caught.value.field) == ("COUPONS_NOT_COMBINABLE", "couponCodes[1]")
 
 
 @pytest.mark.parametrize(
