@@ -94,6 +94,15 @@ def _placed_at(raw: object) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+STAGES_NEEDING_A_DELIVERY = frozenset(
+    {"QUALITY_CHECK", "OUT_FOR_DELIVERY", "DELIVERED", "CANCELLED", "REFUNDED"}
+)
+
+
+class DeliveryNotKnownYet(RuntimeError):
+    """A stage change of a DELIVERY order whose OrderPlaced was not handled yet (retried)."""
+
+
 def register_consumers(runtime: SubgraphRuntime) -> None:
     """Create deliveries for DELIVERY orders; dispatch, pick up, finish or cancel them."""
 
@@ -124,6 +133,14 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
                 session=session, event_id=event.id, event_type=event.type
             ):
                 return
+            if (
+                event.payload.get("serviceMethod") == "DELIVERY"
+                and to in STAGES_NEEDING_A_DELIVERY
+                and await service.get_delivery_by_order(session=session, order_id=order_id) is None
+            ):
+                # Redis Streams keeps one stream per event type, so this change may arrive
+                # before the order's OrderPlaced: fail, so the bus delivers it again later.
+                raise DeliveryNotKnownYet(order_id)
             if to == "QUALITY_CHECK":
                 assignment = await service.mark_ready(session=session, order_id=order_id)
             elif to == "OUT_FOR_DELIVERY":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shared import demo_ids
 from shared.bus import Event
 from shared.ids import demo_id
@@ -402,3 +404,18 @@ async def test_a_handled_event_id_is_recognised_as_a_redelivery(start_subgraph) 
         )
         await session.commit()
     assert (first, again) == (True, False)
+
+
+async def test_stage_change_before_order_placed_is_retried_not_lost(
+    start_subgraph, bus, settings
+) -> None:
+    # Redis Streams has one stream per event type: QUALITY_CHECK may arrive before OrderPlaced.
+    delivery = await start_subgraph("delivery")
+    handlers = {t: s.handler for s in bus._subscriptions if s.group == "delivery" for t in s.types}
+    early = status_changed("ord_early", "QUALITY_CHECK")
+    with pytest.raises(RuntimeError):
+        await handlers["OrderStatusChanged"](early)
+    await handlers["OrderPlaced"](placed("ord_early"))
+    await handlers["OrderStatusChanged"](early)  # the redelivery
+    await bus.drain()
+    assert (await track(delivery, settings, "ord_early"))["status"] == "ASSIGNED"
