@@ -74,3 +74,10 @@ bench: $(STAMP) $(BENCH_JS_STAMP) ## Benchmark the router against @apollo/gatewa
 .PHONY: manifest
 manifest: $(STAMP) ## Write schema/persisted-queries.json from the operations/ .graphql files
 	$(PY) -m router manifest operations/ --supergraph schema/supergraph.graphql --output schema/persisted-queries.json
+
+# Schema versioning (docs/versioning.md): breaking changes against the committed SDL
+# (or SCHEMA_BASE=<git rev>) fail unless announced in schema/versions.yaml.
+SCHEMA_BASE ?=
+.PHONY: schema-check
+schema-check: $(STAMP) ## Fail on a breaking schema change not announced in schema/versions.yaml (SCHEMA_BASE=rev)
+	$(PY) -m subgraphs.schema_check $(if $(SCHEMA_BASE),--base $(SCHEMA_BASE))
