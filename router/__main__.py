@@ -1,7 +1,7 @@
 """Command line: serve the router, print a query plan, or compose a supergraph.
 
 In: ``python -m router [serve] --supergraph PATH [--host H] [--port N] [--config router.yaml]
-[--workers N] [--deduplicate-inflight]``,
+[--workers N] [--deduplicate-inflight] [--tls-cert PEM --tls-key PEM]``,
 ``python -m router plan --supergraph PATH QUERY_FILE [--operation-name NAME]``,
 ``python -m router compose CONFIG.yaml [--output FILE]``,
 ``python -m router manifest DIR [--output FILE] [--supergraph SDL] [--check]``. Out: a running server, a printed plan,
@@ -32,8 +32,11 @@ router.yaml (Apollo Router names):
     subgraphs: {products: {timeout: 5s}}
   headers:
     all: {request: [{propagate: {named: x-tenant}}]}
+  supergraph.tls: {cert_file: router.crt, key_file: router.key}   # serve HTTPS
+  tls: {subgraph: {all: {certificate_authorities: ca.pem}}}      # CA for https:// subgraphs
 
-Environment overrides: ROUTER_HOST, ROUTER_PORT, ROUTER_TIMEOUT, ROUTER_SUBGRAPH_URL_<NAME>.
+Environment overrides: ROUTER_HOST, ROUTER_PORT, ROUTER_TIMEOUT, ROUTER_SUBGRAPH_URL_<NAME>,
+ROUTER_TLS_CERT_FILE, ROUTER_TLS_KEY_FILE, ROUTER_SUBGRAPH_CA_FILE.
 The Authorization header is always forwarded to subgraphs.
 """
 
@@ -54,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--config", default=default, help="router.yaml")
         target.add_argument("--host", default=default, help="listen host (default 127.0.0.1)")
         target.add_argument("--port", type=int, default=default, help="listen port (default 4000)")
+        target.add_argument("--tls-cert", default=default, help="serve HTTPS: PEM certificate")
+        target.add_argument("--tls-key", default=default, help="serve HTTPS: PEM private key file")
         target.add_argument(
             "--workers", type=int, default=argparse.SUPPRESS if sub else 1, help="worker processes"
         )
@@ -128,6 +133,17 @@ def _serve(args: argparse.Namespace) -> int:
         config = replace(config, host=args.host)
     if args.port:
         config = replace(config, port=args.port)
+    if args.tls_cert or args.tls_key:
+        config = replace(
+            config,
+            tls_cert_file=args.tls_cert or config.tls_cert_file,
+            tls_key_file=args.tls_key or config.tls_key_file,
+        )
+    if bool(config.tls_cert_file) != bool(config.tls_key_file):
+        print("error: TLS needs both a certificate and a key file", file=sys.stderr)
+        return 2
+    # Paths only: uvicorn reads the key itself and it is never logged (ADR 0011).
+    tls = {"ssl_certfile": config.tls_cert_file, "ssl_keyfile": config.tls_key_file}
     import uvicorn
 
     if args.workers > 1:
@@ -145,6 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level="info",
             access_log=False,
+            **tls,
         )
         return 0
     from router.server import create_app
@@ -152,7 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(
         supergraph_sdl=sdl, config=config, deduplicate_inflight=args.deduplicate_inflight
     )
-    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False, **tls)
     return 0
 
 

@@ -5,20 +5,22 @@ In: keyword arguments, a ``router.yaml`` (Apollo Router names: ``supergraph.list
 ``traffic_shaping.all.timeout``, ``traffic_shaping.subgraphs.<name>.timeout``,
 ``headers.{all,subgraphs.<name>}.request[].propagate.named``, ``authentication.router.jwt``,
 ``authorization.directives``, ``telemetry.exporters.tracing.otlp.endpoint``,
-``traffic_shaping.*.experimental_retry``; ours: ``supergraph.explorer.enabled``,
+``traffic_shaping.*.experimental_retry``, ``tls.subgraph.all.certificate_authorities``; ours:
+``supergraph.explorer.enabled``, ``supergraph.tls.{cert_file,key_file}``,
 ``authorization.policies.hook``, ``traffic_shaping.*.circuit_breaker``,
-``traffic_shaping.*.stale_if_error``) and environment overrides (``ROUTER_HOST``,
-``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``,
-``PIZZA_ROUTER_CLAIMS_SECRET``, ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``).
+``traffic_shaping.*.stale_if_error``, ``progressive_override.hook``) and environment overrides (``ROUTER_HOST``,
+``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``, ``ROUTER_TLS_CERT_FILE``,
+``ROUTER_TLS_KEY_FILE``, ``ROUTER_SUBGRAPH_CA_FILE``, ``PIZZA_ROUTER_CLAIMS_SECRET``, ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``).
 Out: a frozen ``RouterConfig``.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,39 @@ def parse_duration(value: str | float | int) -> float:
         raise ValueError(f"Invalid duration: {value!r} (use e.g. 30s, 500ms)")
     number, unit = float(match.group(1)), match.group(2) or "s"
     return number / 1000 if unit == "ms" else number * 60 if unit == "m" else number
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideLabelContext:
+    """What an override-label hook sees of one request (progressive ``@override``)."""
+
+    labels: frozenset[str]
+    """The supergraph's labels the hook decides (every label except ``percent(N)`` ones)."""
+    query: str
+    operation_name: str | None = None
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The client's request headers (empty for subscriptions and the CLI)."""
+    claims: Mapping[str, Any] | None = None
+    """The verified JWT claims, when authentication is configured."""
+
+
+OverrideLabelHook = Callable[[OverrideLabelContext], Iterable[str]]
+"""``override_labels(request_context) -> set[str]``: the non-percent labels enabled for a request
+(Apollo Router's coprocessor ``apollo_override::labels_to_override``)."""
+
+
+def load_override_label_hook(reference: OverrideLabelHook | str | None) -> OverrideLabelHook | None:
+    """The hook itself, or the one at ``module:attribute``; ``None`` when not configured."""
+    if reference is None or callable(reference):
+        return reference
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"progressive_override.hook must be 'module:attribute', not {reference!r}")
+    hook = getattr(importlib.import_module(module_name), attribute)
+    if not callable(hook):
+        raise ValueError(f"progressive_override.hook {reference!r} is not callable")
+    return hook  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +111,17 @@ class RouterConfig:
     """Tracing export (OTLP) and metric label bounds (``router.observability``)."""
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     """Circuit breakers, retries and ``stale_if_error`` per subgraph (``router.observability``)."""
+    tls_cert_file: str | None = None
+    """PEM certificate (chain) the router serves HTTPS with (``supergraph.tls.cert_file``)."""
+    tls_key_file: str | None = None
+    """Its private key file; only the path is held here, never the key (ADR 0011)."""
+    subgraph_ca: str | None = None
+    """CA bundle trusted for ``https://`` subgraphs: a file path or inline PEM
+    (``tls.subgraph.all.certificate_authorities``); None: the system's CAs."""
+    override_labels: OverrideLabelHook | str | None = field(default=None, compare=False)
+    """Progressive ``@override``: the hook enabling non-percent labels per request, or its
+    ``module:attribute`` (router.yaml ``progressive_override.hook``, ours). Without it only
+    ``percent(N)`` labels are ever enabled (each with probability N/100 per request)."""
 
     def timeout_for(self, subgraph: str) -> float:
         """The timeout for requests to ``subgraph``."""
@@ -146,6 +192,17 @@ class RouterConfig:
         values["edge"] = EdgeConfig.from_mapping(data)
         values["telemetry"] = TelemetryConfig.from_mapping(data)
         values["traffic"] = TrafficConfig.from_mapping(data, parse_duration=parse_duration)
+        tls = supergraph.get("tls") or {}
+        if tls.get("cert_file"):
+            values["tls_cert_file"] = str(tls["cert_file"])
+        if tls.get("key_file"):
+            values["tls_key_file"] = str(tls["key_file"])
+        subgraph_tls = (((data.get("tls") or {}).get("subgraph") or {}).get("all")) or {}
+        if subgraph_tls.get("certificate_authorities"):
+            values["subgraph_ca"] = str(subgraph_tls["certificate_authorities"])
+        hook = (data.get("progressive_override") or {}).get("hook")
+        if hook:
+            values["override_labels"] = str(hook)
         return cls(**values)
 
     def with_env(self, environ: Mapping[str, str]) -> RouterConfig:
@@ -164,6 +221,13 @@ class RouterConfig:
         }
         if urls:
             changes["override_subgraph_url"] = {**self.override_subgraph_url, **urls}
+        for variable, name in (
+            ("ROUTER_TLS_CERT_FILE", "tls_cert_file"),
+            ("ROUTER_TLS_KEY_FILE", "tls_key_file"),
+            ("ROUTER_SUBGRAPH_CA_FILE", "subgraph_ca"),
+        ):
+            if environ.get(variable):
+                changes[name] = environ[variable]
         if environ.get("ROUTER_INTROSPECTION"):
             changes["introspection"] = environ["ROUTER_INTROSPECTION"].lower() in ("1", "true")
         if self.telemetry.with_env(environ) is not self.telemetry:

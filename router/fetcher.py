@@ -9,6 +9,8 @@ The transport is a small pooled HTTP/1.1 client (``SubgraphHTTPClient``): asynci
 with httptools' response parser and keep-alive connections per origin. The router only ever
 POSTs JSON to subgraphs, and httpx spent most of a warm request's time in its own layers
 (docs/benchmarks.md has the profile and the httpx/aiohttp/this-client comparison).
+``https://`` subgraph URLs are verified (certificate and host name) against the system's CAs
+or the configured bundle (``tls.subgraph.all.certificate_authorities``, ADR 0011).
 """
 
 from __future__ import annotations
@@ -102,14 +104,14 @@ class _Connection(asyncio.Protocol):
 class _Origin:
     """Where requests for one URL go, with its idle keep-alive connections."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, tls: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"unsupported subgraph URL: {url}")
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.ssl: ssl.SSLContext | None = (
-            ssl.create_default_context() if parts.scheme == "https" else None
+            (tls or subgraph_ssl_context()) if parts.scheme == "https" else None
         )
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         default_port = self.port == (443 if self.ssl else 80)
@@ -129,16 +131,38 @@ class _Origin:
         return connection
 
 
+def subgraph_ssl_context(ca: str | None = None) -> ssl.SSLContext:
+    """A client context verifying certificates and host names; ``ca``: a PEM bundle's path or the
+    PEM text itself (None: the system's CAs). Raises ``OSError`` or ``ssl.SSLError``."""
+    if ca and "-----BEGIN" in ca:
+        return ssl.create_default_context(cadata=ca)
+    return ssl.create_default_context(cafile=ca)
+
+
 class SubgraphHTTPClient:
     """Pooled keep-alive HTTP/1.1 client for JSON POSTs to subgraphs."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, ca: str | None = None) -> None:
         self.origins: dict[str, _Origin] = {}
+        self.ca = ca
+        self._tls: ssl.SSLContext | None = None
+
+    def trust(self, ca: str | None) -> None:
+        """Verify ``https://`` subgraphs against ``ca`` from now on (loaded now: a bad bundle fails
+        here, at startup, not on the first request)."""
+        self.ca, self._tls = ca, subgraph_ssl_context(ca)
+        for origin in self.origins.values():
+            while origin.idle:
+                origin.idle.pop().close()
+        self.origins.clear()
 
     def origin(self, url: str) -> _Origin:
         origin = self.origins.get(url)
         if origin is None:
-            origin = self.origins[url] = _Origin(url)
+            tls = None
+            if url[:6].lower() == "https:":
+                tls = self._tls = self._tls or subgraph_ssl_context(self.ca)
+            origin = self.origins[url] = _Origin(url, tls)
         return origin
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes]:
@@ -183,9 +207,9 @@ class SubgraphHTTPClient:
                 origin.idle.pop().close()
 
 
-def create_http_client() -> SubgraphHTTPClient:
+def create_http_client(*, ca: str | None = None) -> SubgraphHTTPClient:
     """The pooled client the router shares between all subgraph requests."""
-    return SubgraphHTTPClient()
+    return SubgraphHTTPClient(ca=ca)
 
 
 def _safe_header(value: str) -> bool:
@@ -214,6 +238,8 @@ class SubgraphFetcher:
         deduplicate: bool = True,
     ) -> None:
         self.client = client
+        if config.subgraph_ca is not None and config.subgraph_ca != client.ca:
+            client.trust(config.subgraph_ca)
         self.urls = {name: subgraph.url for name, subgraph in subgraphs.items()}
         self.deadlines = {name: config.timeout_for(name) for name in subgraphs}
         self.forwarded = {name: config.headers_for(name) for name in subgraphs}

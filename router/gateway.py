@@ -4,13 +4,20 @@ In: a GraphQL request (query, operationName, variables) and the client's headers
 Out: the GraphQL response dict (``data``/``errors``), or ``RequestError`` for requests
 refused before execution. Stages: authenticate (JWT → claims, ``router.auth``) → prepare
 (parse + validate, cached per query text and operation name) → coerce variables → authorize
-(remove fields the caller may not see) → normalize and plan (cached per query, operation name,
-``@skip``/``@include`` values and authorization outcome) → execute → shape.
+(remove fields the caller may not see) → resolve progressive ``@override`` labels → normalize
+and plan (cached per query, operation name, ``@skip``/``@include`` values, authorization outcome
+and enabled override labels) → execute → shape.
+
+Progressive ``@override`` (Apollo Router semantics): per request, each ``percent(N)`` label is
+enabled with probability N/100, independently; any other label is enabled only when the
+``RouterConfig.override_labels`` hook returns it. With k labels an operation has at most 2^k
+plans.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +28,7 @@ from graphql.execution.values import get_variable_values
 
 from router import errors
 from router.auth import AuthorizedOperation, PolicyHook, RouterAuth
-from router.config import RouterConfig
+from router.config import OverrideLabelContext, RouterConfig, load_override_label_hook
 from router.edge.limits import OperationLimits
 from router.executor import execute_plan
 from router.fetcher import SubgraphFetcher, create_http_client
@@ -37,7 +44,7 @@ from router.operation import (
 from router.plan import QueryPlan, format_plan
 from router.planner import QueryPlanner
 from router.response import shape_data
-from router.supergraph import Supergraph
+from router.supergraph import Supergraph, override_percent
 
 logger = logging.getLogger("router")
 
@@ -60,6 +67,7 @@ class Gateway:
         supergraph: Supergraph,
         config: RouterConfig,
         policy_hook: PolicyHook | None = None,
+        override_random: random.Random | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config
@@ -82,21 +90,42 @@ class Gateway:
             LRUCache(config.plan_cache_size)
         )
         self.plans: LRUCache[
-            tuple[str, str | None, tuple[bool, ...], tuple[bool, ...]], PlannedOperation
+            tuple[str, str | None, tuple[bool, ...], tuple[bool, ...], frozenset[str]],
+            PlannedOperation,
         ] = LRUCache(config.plan_cache_size)
+        # Progressive @override: percent labels are rolled with this RNG, the rest asked to
+        # the hook (see override_labels_for).
+        self.override_random = override_random or random.Random()
+        self.override_label_hook = load_override_label_hook(config.override_labels)
+        self.percent_labels: dict[str, float] = {}
+        for label in sorted(supergraph.override_label_names):
+            percent = override_percent(label)
+            if percent is not None:
+                self.percent_labels[label] = percent
+        self.hook_labels = supergraph.override_label_names - set(self.percent_labels)
         self.client: httpx.AsyncClient | None = None
         self.fetcher: SubgraphFetcher | None = None
         self.observability = RouterObservability.attach(self)  # metrics, plan spans
 
     @classmethod
     def from_sdl(
-        cls, supergraph_sdl: str, config: RouterConfig, *, policy_hook: PolicyHook | None = None
+        cls,
+        supergraph_sdl: str,
+        config: RouterConfig,
+        *,
+        policy_hook: PolicyHook | None = None,
+        override_random: random.Random | None = None,
     ) -> Gateway:
         """Parse the supergraph (applying ``override_subgraph_url``) and build a gateway."""
         supergraph = Supergraph.parse(
             supergraph_sdl, override_urls=dict(config.override_subgraph_url)
         )
-        return cls(supergraph=supergraph, config=config, policy_hook=policy_hook)
+        return cls(
+            supergraph=supergraph,
+            config=config,
+            policy_hook=policy_hook,
+            override_random=override_random,
+        )
 
     async def start(self) -> None:
         """Open the pooled HTTP client."""
@@ -138,6 +167,40 @@ class Gateway:
             )
         return cached
 
+    def override_labels_for(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        claims: Mapping[str, Any] | None = None,
+    ) -> frozenset[str]:
+        """The progressive ``@override`` labels enabled for one request.
+
+        Each ``percent(N)`` label is enabled with probability N/100 (independently); the other
+        labels only when the ``override_labels`` hook returns them. A failing hook enables none
+        of its labels (the original subgraphs keep serving).
+        """
+        enabled = {
+            label
+            for label, percent in self.percent_labels.items()
+            if self.override_random.random() < percent
+        }
+        if self.hook_labels and self.override_label_hook is not None:
+            context = OverrideLabelContext(
+                labels=self.hook_labels,
+                query=query,
+                operation_name=operation_name,
+                variables=dict(variables or {}),
+                headers=dict(headers or {}),
+                claims=claims,
+            )
+            try:
+                enabled.update(set(self.override_label_hook(context)) & self.hook_labels)
+            except Exception:
+                logger.exception("override label hook failed: no label enabled by it")
+        return frozenset(enabled)
+
     def plan_for(
         self,
         query: str,
@@ -145,22 +208,29 @@ class Gateway:
         prepared: PreparedOperation,
         variables: Mapping[str, Any],
         authorized: AuthorizedOperation | None = None,
+        override_labels: frozenset[str] | None = None,
     ) -> PlannedOperation:
-        """The cached plan for these ``@skip``/``@include`` values and authorization outcome.
+        """The cached plan for these ``@skip``/``@include`` values, authorization outcome and
+        progressive ``@override`` labels (``None``: resolved here, without request headers).
 
         With fields removed by authorization, the plan runs the authorized operation while the
         response keeps the client's shape (removed fields are null, their errors cover them).
         """
+        if override_labels is None:
+            override_labels = self.override_labels_for(query, operation_name, variables)
+        labels = frozenset(override_labels) & self.supergraph.override_label_names
         conditions = tuple(bool(variables.get(name)) for name in prepared.condition_variables)
         allowed = authorized.prepared if authorized is not None else prepared
-        key = (query, operation_name, conditions, authorized.outcome if authorized else ())
+        key = (query, operation_name, conditions, authorized.outcome if authorized else (), labels)
         planned = self.plans.get(key)
         if planned is None:
             values = dict(zip(prepared.condition_variables, conditions, strict=True))
             selection = normalize(self.schema, prepared, values)
             runnable = selection if allowed is prepared else normalize(self.schema, allowed, values)
             try:
-                plan = self.planner.plan(runnable, operation=allowed.operation)
+                plan = self.planner.plan(
+                    runnable, operation=allowed.operation, override_labels=labels
+                )
             except errors.PlanningError as error:
                 raise errors.RequestError(
                     f"Query planning failed: {error}", code=errors.QUERY_PLANNING_FAILED, status=500
@@ -224,7 +294,8 @@ class Gateway:
         values = self.coerce_variables(prepared, variables or {})
         self.limits.check(prepared, values)
         authorized = await self.auth.authorize((query, operation_name), prepared, claims)
-        planned = self.plan_for(query, operation_name, prepared, values, authorized)
+        labels = self.override_labels_for(query, operation_name, values, headers, claims)
+        planned = self.plan_for(query, operation_name, prepared, values, authorized, labels)
         if planned.introspection_keys and not self.config.introspection:
             raise errors.RequestError(
                 "introspection has been disabled", code=errors.INTROSPECTION_DISABLED

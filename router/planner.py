@@ -10,6 +10,8 @@ fields (and ``@requires`` fields) are added, hidden, to the selection of the fet
 reaches the object first. Abstract types are planned per runtime type; ``@interfaceObject``
 fields travel with the interface as ``__typename``. Fetches depending on each other run in
 sequence, the rest in parallel. Skip/include are already evaluated by the normalization.
+Progressive ``@override`` labels are decided before planning: a plan is built for one set of
+enabled labels, against ``Supergraph.with_override_labels`` (see ``router.gateway``).
 """
 
 from __future__ import annotations
@@ -50,9 +52,21 @@ class QueryPlanner:
     def __init__(self, supergraph: Supergraph) -> None:
         self.supergraph = supergraph
 
-    def plan(self, root: NSelection, *, operation: OperationDefinitionNode) -> QueryPlan:
-        """The ``QueryPlan`` of ``operation`` normalized as ``root``."""
-        return _PlanBuilder(self.supergraph, operation).build(root)
+    def plan(
+        self,
+        root: NSelection,
+        *,
+        operation: OperationDefinitionNode,
+        override_labels: frozenset[str] = frozenset(),
+    ) -> QueryPlan:
+        """The ``QueryPlan`` of ``operation`` normalized as ``root``.
+
+        ``override_labels`` are the progressive ``@override`` labels enabled for this plan:
+        their fields come from the overriding subgraph, every other labelled field from the
+        original one.
+        """
+        supergraph = self.supergraph.with_override_labels(override_labels)
+        return _PlanBuilder(supergraph, operation).build(root)
 
 
 def _list_depth(type_: GraphQLOutputType) -> int:

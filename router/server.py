@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from router import errors, graphiql, subscriptions
+from router import errors, graphiql, openapi, subscriptions
 from router.config import RouterConfig
 from router.edge import Edge
 from router.edge.errors import HTTP_LEVEL_CODES as _EDGE_HTTP_LEVEL_CODES
@@ -300,6 +300,7 @@ def create_app(
                 subscriptions.websocket_endpoint(gateway, options=subscription_options),
             ),
             Route("/health", health, methods=["GET"]),
+            openapi.route(),  # GET /openapi.json
             *gateway.observability.routes(),  # /metrics, /ready
         ],
         lifespan=lifespan,

@@ -5,11 +5,16 @@ Out: a ``Supergraph`` holding the subgraphs (name, url), per type the subgraphs 
 their ``@key``s, per field the subgraphs that resolve it (with ``@requires``/``@provides``/
 ``@external``/``@override`` applied), interface implementations and union members per
 subgraph, and the API schema (see ``router.api_schema``) used for validation.
+
+Progressive ``@override`` (``overrideLabel``): a field's ``graphs`` hold the owners with every
+label disabled (the original, overridden subgraph); ``Supergraph.with_override_labels`` is the
+view in which the enabled labels move their fields to the overriding subgraph.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -67,6 +72,28 @@ class FieldInfo:
     """Subgraphs declaring the field ``@external`` (resolvable there only when provided)."""
     requires: dict[str, SelectionSetNode] = field(default_factory=dict)
     provides: dict[str, SelectionSetNode] = field(default_factory=dict)
+    override_labels: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """Per subgraph resolving the field only under a progressive ``@override``: its label and
+    whether the label must be enabled (the overriding subgraph) or disabled (the original)."""
+
+    def graphs_for(self, enabled: frozenset[str]) -> frozenset[str]:
+        """The subgraphs resolving the field when exactly the labels ``enabled`` are on."""
+        if not self.override_labels:
+            return self.graphs
+        fixed = {g for g in self.graphs if g not in self.override_labels}
+        fixed.update(
+            g for g, (label, on) in self.override_labels.items() if (label in enabled) == on
+        )
+        return frozenset(fixed)
+
+
+_PERCENT = re.compile(r"^percent\((\d{1,2}(?:\.\d{1,8})?|100)\)$")
+
+
+def override_percent(label: str) -> float | None:
+    """The probability (0..1) of a ``percent(N)`` label; ``None`` for any other label."""
+    match = _PERCENT.match(label)
+    return None if match is None else float(match.group(1)) / 100
 
 
 @dataclass(slots=True)
@@ -103,6 +130,13 @@ class Supergraph:
     """The API schema with ``@inaccessible`` elements kept: key and required fields may be
     inaccessible to clients, the planner still fetches them. ``None`` when nothing is
     inaccessible (``api_schema`` serves)."""
+    override_label_names: frozenset[str] = frozenset()
+    """Every progressive ``@override`` label (``overrideLabel``) of the supergraph."""
+    enabled_override_labels: frozenset[str] = frozenset()
+    """The labels this view was built for (empty: every label disabled, the parsed model)."""
+    _label_views: dict[frozenset[str], Supergraph] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def parse(cls, sdl: str, *, override_urls: dict[str, str] | None = None) -> Supergraph:
@@ -125,7 +159,41 @@ class Supergraph:
             root_types=root_types,
             sdl=sdl,
             planning_schema=None if stripped is document else build_api_schema(stripped),
+            override_label_names=frozenset(
+                label
+                for info in types.values()
+                for f in info.fields.values()
+                for label, _ in f.override_labels.values()
+            ),
         )
+
+    def with_override_labels(self, enabled: frozenset[str] | set[str]) -> Supergraph:
+        """The view of this supergraph with the progressive ``@override`` labels ``enabled``.
+
+        Fields under an enabled label are resolved by their overriding subgraph, under a
+        disabled one by the original subgraph. Unknown labels are ignored; views are cached
+        (at most one per subset of ``override_label_names``).
+        """
+        if self.enabled_override_labels:
+            raise ValueError("with_override_labels is called on the parsed supergraph")
+        labels = frozenset(enabled) & self.override_label_names
+        if not labels:
+            return self
+        view = self._label_views.get(labels)
+        if view is None:
+            types = dict(self.types)
+            for name, info in self.types.items():
+                if any(f.override_labels for f in info.fields.values()):
+                    fields = {
+                        fname: replace(f, graphs=f.graphs_for(labels), override_labels={})
+                        if f.override_labels
+                        else f
+                        for fname, f in info.fields.items()
+                    }
+                    types[name] = replace(info, fields=fields)
+            view = replace(self, types=types, enabled_override_labels=labels, _label_views={})
+            self._label_views[labels] = view
+        return view
 
     @property
     def schema_for_planning(self) -> GraphQLSchema:
@@ -307,12 +375,20 @@ def _read_field(
     external: set[str] = set()
     requires: dict[str, SelectionSetNode] = {}
     provides: dict[str, SelectionSetNode] = {}
+    labels: dict[str, tuple[str, bool]] = {}
     for j in joins:
         if j.get("graph") is None:
             continue
         graph = enum_to_name[str(j["graph"])]
+        label = j.get("overrideLabel")
         if j.get("external"):
             external.add(graph)
+        elif label:
+            # Progressive @override: the overriding side (``override``) resolves the field
+            # when the label is enabled, the original side when it is disabled (the default).
+            labels[graph] = (str(label), bool(j.get("override")))
+            if not j.get("override"):
+                graphs.add(graph)
         elif not j.get("usedOverridden"):
             graphs.add(graph)
         if j.get("requires"):
@@ -326,6 +402,7 @@ def _read_field(
         external_in=frozenset(external),
         requires=requires,
         provides=provides,
+        override_labels=labels,
     )
 
 

@@ -48,6 +48,17 @@ class Settings(BaseSettings):
         description='ES256 signing keys of users, JSON {"<kid>": "<PEM>"} (the last signs); '
         "empty: a key file generated under data_dir/keys",
     )
+    data_keys: str = Field(
+        default="",
+        repr=False,
+        description='AES-256 keys encrypting personal data at rest, JSON {"<kid>": "<base64 of '
+        '32 bytes>"} (the last encrypts, all decrypt); empty: a key file generated under '
+        "data_dir/keys",
+    )
+    trail_retention_hours: float = Field(
+        default=24.0,
+        description="hours a finished delivery keeps its driver trail before it is purged",
+    )
     router_claims_secret: str = Field(
         default=DEV_ROUTER_CLAIMS_SECRET,
         repr=False,
@@ -79,6 +90,24 @@ class Settings(BaseSettings):
     )
     load_demo_data: bool = True
     subgraph_timeout_seconds: float = 10.0
+    tls_cert_file: str = Field(
+        default="", description="PEM certificate a subgraph serves HTTPS with; empty: plain HTTP"
+    )
+    tls_key_file: str = Field(
+        default="", description="PEM private key file of tls_cert_file (the path, never the key)"
+    )
+    tls_ca_file: str = Field(
+        default="",
+        description="CA bundle trusted for https:// service-to-service calls; empty: system CAs",
+    )
+
+    def uvicorn_tls(self) -> dict[str, str]:
+        """uvicorn's ``ssl_certfile``/``ssl_keyfile`` when TLS is configured, else nothing."""
+        if not self.tls_cert_file and not self.tls_key_file:
+            return {}
+        if not (self.tls_cert_file and self.tls_key_file):
+            raise ValueError("TLS needs both PIZZA_TLS_CERT_FILE and PIZZA_TLS_KEY_FILE")
+        return {"ssl_certfile": self.tls_cert_file, "ssl_keyfile": self.tls_key_file}
 
     def database_url(self, name: str) -> str:
         """The SQLAlchemy async URL of one subgraph's own database."""

@@ -30,6 +30,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
+from shared import crypto
 from shared.auth import Principal, claims_header_for_request, principal_from_claims_header
 from shared.bus import EventBus, InProcessBus, RedisStreamsBus
 from shared.db import Database
@@ -164,6 +165,7 @@ def create_subgraph_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging()
         configure_from_env(service_name=runtime.name)
+        crypto.configure(runtime.settings)  # data keys for encrypted columns (ADR 0012)
         if runtime.settings.migrate_on_start:
             await runtime.db.migrate()
         if seed is not None and runtime.settings.load_demo_data:

@@ -17,7 +17,7 @@ from shared.auth import CLAIMS_HEADER
 from shared.errors import DomainError
 from shared.settings import Settings
 
-_clients: dict[int, httpx.AsyncClient] = {}
+_clients: dict[tuple[int, str], httpx.AsyncClient] = {}
 
 
 class SubgraphUnavailable(DomainError):
@@ -26,14 +26,19 @@ class SubgraphUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
 
 
-def _client() -> httpx.AsyncClient:
+def _client(ca_file: str = "") -> httpx.AsyncClient:
+    """One pooled client per event loop (and CA bundle: ``PIZZA_TLS_CA_FILE``, as the router)."""
     import asyncio
+    import ssl
 
-    loop_id = id(asyncio.get_running_loop())
-    client = _clients.get(loop_id)
+    key = (id(asyncio.get_running_loop()), ca_file)
+    client = _clients.get(key)
     if client is None:
-        client = _clients[loop_id] = httpx.AsyncClient(
-            limits=httpx.Limits(max_keepalive_connections=20), timeout=10.0
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=ca_file) if ca_file else True
+        )
+        client = _clients[key] = httpx.AsyncClient(
+            limits=httpx.Limits(max_keepalive_connections=20), timeout=10.0, verify=verify
         )
     return client
 
@@ -59,7 +64,9 @@ async def call_subgraph(
     try:
         peer = (peers or {}).get(name)
         client, url = (
-            (peer, "/graphql") if peer is not None else (_client(), settings.subgraph_url(name))
+            (peer, "/graphql")
+            if peer is not None
+            else (_client(settings.tls_ca_file), settings.subgraph_url(name))
         )
         response = await client.post(
             url,

@@ -1,5 +1,7 @@
 """Run one subgraph on its own: ``python -m subgraphs NAME [--port N] [--host H]``.
 
+HTTPS when ``PIZZA_TLS_CERT_FILE`` and ``PIZZA_TLS_KEY_FILE`` are set (ADR 0011).
+
 ``--migrate-only`` applies the subgraph's Alembic migrations and exits (a Kubernetes
 Job before a rollout; replicas then start with ``PIZZA_MIGRATE_ON_START=false``).
 """
@@ -30,11 +32,16 @@ def main() -> None:
     if args.migrate_only:
         asyncio.run(_migrate(args.name))
         return
+    try:
+        tls = settings.uvicorn_tls()
+    except ValueError as error:
+        parser.error(str(error))
     uvicorn.run(
         create_app(args.name),
         host=args.host or settings.host,
         port=args.port or settings.subgraph_port(args.name),
         log_level="info",
+        **tls,
     )
 
 

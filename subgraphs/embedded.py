@@ -3,7 +3,8 @@
 Enters: settings (SQLite files under ``PIZZA_DATA_DIR``, in-process bus unless
 ``PIZZA_REDIS_URL`` is set) and the composed ``schema/supergraph.graphql``.
 Leaves: each subgraph on its own port (4001..4008) and the router on 4000, the
-router reaching the subgraphs over HTTP exactly as in distributed mode.
+router reaching the subgraphs over HTTP exactly as in distributed mode (HTTPS on every
+listener when ``PIZZA_TLS_CERT_FILE``/``PIZZA_TLS_KEY_FILE`` are set; ADR 0011).
 ``python -m subgraphs.embedded`` runs it until Ctrl-C.
 """
 
@@ -85,7 +86,12 @@ class EmbeddedStack:
 
     async def _serve(self, app: object, port: int, *, lifespan: str = "on") -> int:
         config = uvicorn.Config(
-            app, host=self.settings.host, port=port, log_level=self.log_level, lifespan=lifespan
+            app,
+            host=self.settings.host,
+            port=port,
+            log_level=self.log_level,
+            lifespan=lifespan,
+            **self.settings.uvicorn_tls(),
         )
         server = _Server(config)
         task = asyncio.create_task(server.serve())
@@ -105,8 +111,9 @@ class EmbeddedStack:
             name: port or _free_port(self.settings.host)
             for name, port in self.subgraph_ports.items()
         }
+        scheme = "https" if self.settings.uvicorn_tls() else "http"
         self.subgraph_urls = {
-            name: f"http://{self.settings.host}:{port}/graphql" for name, port in ports.items()
+            name: f"{scheme}://{self.settings.host}:{port}/graphql" for name, port in ports.items()
         }
         self.settings = self.settings.model_copy(
             update={"subgraph_urls": {**self.subgraph_urls, **self.settings.subgraph_urls}}
@@ -123,6 +130,7 @@ class EmbeddedStack:
             port=self.router_port,
             override_subgraph_url=dict(self.subgraph_urls),
             timeout=self.settings.subgraph_timeout_seconds,
+            subgraph_ca=self.settings.tls_ca_file or None,
             auth=router_auth_config(self.settings),
             expose_query_plan=True,  # local development: plans on request (Apollo-Expose-Query-Plan)
             # Persisted operations of schema/persisted-queries.json by id (partners are held to it).
@@ -135,7 +143,7 @@ class EmbeddedStack:
         app = create_router_app(supergraph_sdl=self.supergraph_sdl, config=config)
         self.router_app = app
         port = await self._serve(app, self.router_port)
-        self.router_url = f"http://{self.settings.host}:{port}/graphql"
+        self.router_url = f"{scheme}://{self.settings.host}:{port}/graphql"
 
     async def restart_subgraph(self, name: str, *, downtime: float = 0.5) -> None:
         """Stop one subgraph's server (its connections drop), wait, serve it again on its port.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String, and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import UTCDateTime
+from shared.crypto import EncryptedFloat
+from shared.db import UTCDateTime, utcnow
 from shared.outbox import outbox_table
+from shared.settings import get_settings
 
 
 class Base(DeclarativeBase):
@@ -70,7 +73,11 @@ class Delivery(Base):
 
 
 class TrailPoint(Base):
-    """One position a driver posted while carrying a delivery."""
+    """One position a driver posted while carrying a delivery.
+
+    The coordinates are encrypted at rest (ADR 0012) and the whole trail is purged once
+    its delivery has been finished longer than the retention (:func:`purge_finished_trails`).
+    """
 
     __tablename__ = "trail_points"
 
@@ -78,8 +85,8 @@ class TrailPoint(Base):
     delivery_id: Mapped[str] = mapped_column(
         ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
     )
-    lat: Mapped[float] = mapped_column(Float)
-    lng: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(EncryptedFloat("trail_points.lat"))
+    lng: Mapped[float] = mapped_column(EncryptedFloat("trail_points.lng"))
     heading: Mapped[float | None] = mapped_column(Float)
     speed: Mapped[float | None] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -93,6 +100,38 @@ class HandledEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(60))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+async def purge_finished_trails(
+    session: AsyncSession,
+    *,
+    retention: timedelta | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Delete the trails of deliveries DELIVERED or CANCELLED more than ``retention`` ago.
+
+    ``retention`` defaults to ``PIZZA_TRAIL_RETENTION_HOURS`` (24 h).
+
+    The rule (ADR 0012): a trail serves tracking while the delivery is open and support for a
+    short while after; past that it is personal data with no purpose, so every point goes.
+    Open deliveries keep theirs whatever their age. Returns the number of points deleted;
+    committing is the caller's job. Run it periodically (e.g. hourly).
+    """
+    if retention is None:
+        retention = timedelta(hours=get_settings().trail_retention_hours)
+    cutoff = (now or utcnow()) - retention
+    finished = select(Delivery.id).where(
+        or_(
+            and_(Delivery.status == "DELIVERED", Delivery.delivered_at < cutoff),
+            and_(Delivery.status == "CANCELLED", Delivery.cancelled_at < cutoff),
+        )
+    )
+    result = await session.execute(
+        delete(TrailPoint)
+        .where(TrailPoint.delivery_id.in_(finished))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 outbox = outbox_table(Base.metadata)

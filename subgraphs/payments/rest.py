@@ -28,6 +28,91 @@ log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 1_000_000
 HTTP_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 
+# OpenAPI metadata only (the routes read raw requests): what ``/openapi.json`` documents.
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+
+def _error_response(description: str) -> dict[str, object]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+
+
+WEBHOOK_OPENAPI = {
+    "parameters": [
+        {
+            "name": "Stripe-Signature",
+            "in": "header",
+            "required": False,
+            "description": "t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>'>",
+            "schema": {"type": "string"},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "description": "A gateway event, signed as sent (raw body).",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "type": {"type": "string"},
+                        "data": {
+                            "type": "object",
+                            "properties": {"object": {"type": "object"}},
+                        },
+                    },
+                }
+            }
+        },
+    },
+}
+WEBHOOK_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "Acknowledged (``duplicate``: the event id was applied before).",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["received", "duplicate"],
+                    "properties": {
+                        "received": {"type": "boolean"},
+                        "duplicate": {"type": "boolean"},
+                    },
+                }
+            }
+        },
+    },
+    400: _error_response(
+        "MISSING_SIGNATURE, INVALID_SIGNATURE, SIGNATURE_EXPIRED or INVALID_PAYLOAD."
+    ),
+    413: _error_response("PAYLOAD_TOO_LARGE: over 1 MB or no usable Content-Length."),
+    500: _error_response("INTERNAL_ERROR: a verified event could not be applied; retried."),
+    503: _error_response("WEBHOOKS_NOT_CONFIGURED: no PIZZA_PAYMENT_WEBHOOK_SECRET."),
+}
+INVOICE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "The invoice as a PDF document.",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    400: _error_response("Another domain error."),
+    401: {
+        **_error_response("UNAUTHENTICATED: no valid bearer token or claims."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    403: _error_response("FORBIDDEN: not the order's customer, its store's staff or an admin."),
+    404: _error_response("NOT_FOUND: no invoice with this number."),
+}
+
 
 def _error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
     return JSONResponse(
@@ -39,7 +124,13 @@ def create_rest_router(runtime: SubgraphRuntime) -> APIRouter:
     """The routes payments serves beside ``/graphql``."""
     router = APIRouter(tags=["payments"])
 
-    @router.post("/webhooks/payments", summary="Gateway webhooks (Stripe-signed events)")
+    @router.post(
+        "/webhooks/payments",
+        summary="Gateway webhooks (Stripe-signed events)",
+        response_class=JSONResponse,
+        responses=WEBHOOK_RESPONSES,
+        openapi_extra=WEBHOOK_OPENAPI,
+    )
     async def payment_webhook(request: Request) -> Response:
         config = payments_settings(runtime)
         if config.payment_webhook_secret is None:
@@ -83,7 +174,7 @@ def create_rest_router(runtime: SubgraphRuntime) -> APIRouter:
         "/invoices/{number}.pdf",
         summary="An invoice as PDF (the order's customer, its store's staff, admins)",
         response_class=Response,
-        responses={200: {"content": {"application/pdf": {}}}},
+        responses=INVOICE_RESPONSES,
     )
     async def invoice_pdf(number: str, request: Request) -> Response:
         try:

@@ -96,12 +96,14 @@ def parse_event(payload: bytes) -> dict[str, Any]:
         event = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WebhookError("INVALID_PAYLOAD", "The webhook body is not JSON.") from exc
+    data = event.get("data") if isinstance(event, dict) else None
     if (
         not isinstance(event, dict)
         or not isinstance(event.get("id"), str)
         or not 0 < len(event["id"]) <= MAX_EVENT_ID
         or not isinstance(event.get("type"), str)
-        or not isinstance((event.get("data") or {}).get("object"), dict)
+        or not isinstance(data, dict)  # a list or string ``data`` was a 500 (found by fuzzing)
+        or not isinstance(data.get("object"), dict)
     ):
         raise WebhookError("INVALID_PAYLOAD", "The webhook body is not a gateway event.")
     return event

@@ -19,6 +19,36 @@ from subgraphs.users.schema import schema
 NAME = "users"
 JWKS_PATH = "/.well-known/jwks.json"
 JWKS_MAX_AGE_SECONDS = 300
+JWKS_RESPONSE = {
+    "description": "The JSON Web Key Set (RFC 7517): the public half of every published key.",
+    "headers": {"Cache-Control": {"schema": {"type": "string"}}},
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["keys"],
+                "properties": {
+                    "keys": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["kty", "kid"],
+                            "properties": {
+                                "kty": {"type": "string"},
+                                "kid": {"type": "string"},
+                                "use": {"type": "string"},
+                                "alg": {"type": "string"},
+                                "crv": {"type": "string"},
+                                "x": {"type": "string"},
+                                "y": {"type": "string"},
+                            },
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
 
 
 def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
@@ -34,7 +64,13 @@ def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
         seed=demo.seed,
     )
 
-    @app.get(JWKS_PATH, tags=["auth"], summary="Public keys of the access tokens (JWKS)")
+    @app.get(
+        JWKS_PATH,
+        tags=["auth"],
+        summary="Public keys of the access tokens (JWKS)",
+        response_class=JSONResponse,
+        responses={200: JWKS_RESPONSE},
+    )
     async def jwks() -> JSONResponse:
         return JSONResponse(
             keys.jwks(), headers={"cache-control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, String, Text, true
+from sqlalchemy import Boolean, Float, ForeignKey, String, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.crypto import EncryptedString
 from shared.db import UTCDateTime
 from shared.outbox import outbox_table
 
@@ -23,7 +24,7 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(EncryptedString("users.phone"))  # encrypted at rest
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[str] = mapped_column(String(200), default="CUSTOMER")
     store_id: Mapped[str | None] = mapped_column(String(64))
@@ -50,13 +51,14 @@ class Address(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(60))
-    line1: Mapped[str] = mapped_column(String(200))
-    line2: Mapped[str | None] = mapped_column(String(200))
+    # Encrypted at rest (ADR 0012): the street lines and the courier instructions.
+    line1: Mapped[str] = mapped_column(EncryptedString("addresses.line1"))
+    line2: Mapped[str | None] = mapped_column(EncryptedString("addresses.line2"))
     city: Mapped[str] = mapped_column(String(100))
     postcode: Mapped[str] = mapped_column(String(20))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
-    instructions: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(EncryptedString("addresses.instructions"))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

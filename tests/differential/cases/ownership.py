@@ -224,6 +224,44 @@ OVERRIDE_ROOT_AND_SHAREABLE = Case(
     },
 )
 
+
+def _override_labels() -> dict[str, list[dict[str, Any]]]:
+    order = obj("Order", id="o1", total=42, status="SHIPPED", notes="fragile", eta=3)
+    return {"Order": [order], "Query": [{"order": order, "orders": [order]}]}
+
+
+# Progressive @override (Federation 2.7 labels). @apollo/gateway 2.14 never passes
+# override conditions to its planner: every label is disabled, the original subgraph serves.
+# Our router agrees for labels it never enables without a hook: percent(0) and custom labels.
+OVERRIDE_LABELS = Case(
+    name="override_labels",
+    subgraphs={
+        "legacy": sdl(
+            """
+            type Query { orders: [Order!]! }
+            type Order @key(fields: "id") { id: ID! total: Int! status: String! notes: String! }
+            """
+        ),
+        "modern": sdl(
+            """
+            type Query { order: Order }
+            type Order @key(fields: "id") {
+              id: ID!
+              status: String! @override(from: "legacy", label: "percent(0)")
+              notes: String! @override(from: "legacy", label: "beta")
+              eta: Int!
+            }
+            """
+        ),
+    },
+    data=_override_labels,
+    queries={
+        "labelled_from_legacy": "{ orders { total status notes } }",
+        "labelled_from_modern_root": "{ order { eta status notes } }",
+        "labelled_and_new": "{ orders { status eta } }",
+    },
+)
+
 CASES = [
     PROVIDES,
     PROVIDES_NESTED,
@@ -231,4 +269,5 @@ CASES = [
     SHAREABLE_VALUE_TYPE,
     OVERRIDE,
     OVERRIDE_ROOT_AND_SHAREABLE,
+    OVERRIDE_LABELS,
 ]
