@@ -175,11 +175,16 @@ async def _intent_failed(
     )
     if payment is None or payment.status not in {"PENDING", "FAILED"}:
         return None
-    error = intent.get("last_payment_error") or {}
+    error = intent.get("last_payment_error")
+    error = error if isinstance(error, dict) else {}  # a signed but odd payload is no 500
+
+    def text(*keys: str) -> str | None:
+        return next((v for k in keys if isinstance(v := error.get(k), str) and v), None)
+
     announce = payment.status == "PENDING"  # FAILED announced PaymentDeclined already
     payment.status = "DECLINED"
-    payment.decline_code = error.get("decline_code") or error.get("code") or "payment_failed"
-    payment.decline_reason = error.get("message") or "The payment failed at the gateway."
+    payment.decline_code = (text("decline_code", "code") or "payment_failed")[:60]
+    payment.decline_reason = text("message") or "The payment failed at the gateway."
     payment.updated_at = now
     if not announce:
         return None

@@ -239,3 +239,17 @@ async def test_the_same_event_delivered_twice_at_once_is_applied_once(
     assert sorted(a.json()["duplicate"] for a in answers) == [False, True, True]
     assert (await _payment(payments_app)).refunded_amount == 700
     assert [e.type for e in recording_bus.published].count("PaymentRefunded") == 1
+
+
+async def test_payment_failed_with_an_odd_error_object_declines_without_a_500(
+    payments_app, recording_bus
+) -> None:
+    await events.handle(payments_app.runtime, order_placed(token="tok_timeout"))
+    payment = await _payment(payments_app)
+    event = fixture("event_payment_intent_payment_failed.json")
+    event["data"]["object"]["metadata"] = {"payment_id": payment.id, "order_id": ORDER_ID}
+    event["data"]["object"]["last_payment_error"] = {"decline_code": 42, "message": ["x"]}
+    body = json.dumps(event).encode()
+    assert (await payments_app.post(URL, content=body, headers=signed(body))).status_code == 200
+    payment = await _payment(payments_app)
+    assert (payment.status, payment.decline_code) == ("DECLINED", "payment_failed")
