@@ -23,6 +23,7 @@ import uvicorn
 from router.auth.config import AuthConfig, JwksSource, JwtConfig
 from router.config import RouterConfig
 from router.edge.config import EdgeConfig, PersistedQueriesConfig
+from router.observability.config import SubgraphTraffic, TrafficConfig
 from router.server import create_app as create_router_app
 from shared.auth import AUDIENCE, ISSUER
 from shared.bus import InProcessBus
@@ -133,6 +134,8 @@ class EmbeddedStack:
             subgraph_ca=self.settings.tls_ca_file or None,
             auth=router_auth_config(self.settings),
             expose_query_plan=True,  # local development: plans on request (Apollo-Expose-Query-Plan)
+            # The menu is served from the last good answer for 5 minutes if menu is down.
+            traffic=TrafficConfig(subgraphs={"menu": SubgraphTraffic(stale_if_error=300.0)}),
             # Persisted operations of schema/persisted-queries.json by id (partners are held to it).
             edge=EdgeConfig(
                 persisted_queries=PersistedQueriesConfig(
