@@ -2,7 +2,8 @@
 
 Besides ``/graphql`` it publishes the public keys of its access tokens at
 ``GET /.well-known/jwks.json`` (what the router's ``authentication.router.jwt.jwks``
-points at); see ``shared.keys`` for rotation.
+points at); see ``shared.keys`` for rotation, and ``POST /oauth/token`` (RFC 6749 password
+and refresh-token grants) for clients that sign in over REST.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from shared.subgraph import SubgraphRuntime, create_subgraph_app
 from subgraphs.users import demo, events
 from subgraphs.users.loaders import create_loaders
 from subgraphs.users.schema import schema
+from subgraphs.users.token_endpoint import add_token_endpoint
 
 NAME = "users"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -76,4 +78,5 @@ def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
             keys.jwks(), headers={"cache-control": f"public, max-age={JWKS_MAX_AGE_SECONDS}"}
         )
 
+    add_token_endpoint(app, runtime)
     return app

@@ -37,6 +37,7 @@ OPERATIONS = [
     ("users_openapi", "GET", "/health"),
     ("users_openapi", "GET", "/ready"),
     ("users_openapi", "GET", "/.well-known/jwks.json"),
+    ("users_openapi", "POST", "/oauth/token"),
     ("payments_openapi", "GET", "/health"),
     ("payments_openapi", "GET", "/ready"),
     ("payments_openapi", "POST", "/webhooks/payments"),
@@ -45,6 +46,7 @@ OPERATIONS = [
 DOCUMENTED_ERRORS = {
     ("router_openapi", "POST", "/graphql"): {"400", "401", "403", "404", "413", "429"},
     ("users_openapi", "GET", "/.well-known/jwks.json"): {"200"},
+    ("users_openapi", "POST", "/oauth/token"): {"200", "400"},
     ("payments_openapi", "POST", "/webhooks/payments"): {"200", "400", "413", "503"},
     ("payments_openapi", "GET", "/invoices/{number}.pdf"): {"200", "401", "403", "404"},
 }
