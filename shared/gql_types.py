@@ -51,6 +51,16 @@ def money(amount: int, currency: str) -> Money:
     return Money(amount=amount, currency=currency)
 
 
+def page_info(*, offset: int, count: int, total: int, cursors: list[str]) -> PageInfo:
+    """The PageInfo of ``count`` items starting at ``offset`` out of ``total`` (offset paging)."""
+    return PageInfo(
+        has_next_page=offset + count < total,
+        has_previous_page=offset > 0,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
 def encode_cursor(offset: int) -> str:
     """An opaque cursor for a position in a list."""
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared.errors import DomainError
-from shared.gql_types import Money, PageInfo, decode_cursor, encode_cursor, money
+from shared.gql_types import Money, decode_cursor, encode_cursor, money, page_info
 from shared.subgraph import SubgraphContext
 from subgraphs.orders import analytics, coupons, service
 from subgraphs.orders.types import (
@@ -216,11 +216,8 @@ async def order_search(
     return OrderConnection(
         edges=edges,
         total_count=total,
-        page_info=PageInfo(
-            has_next_page=offset + len(rows) < total,
-            has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=page_info(
+            offset=offset, count=len(rows), total=total, cursors=[e.cursor for e in edges]
         ),
     )
 

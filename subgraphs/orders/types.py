@@ -27,6 +27,7 @@ from shared.gql_types import (
     decode_cursor,
     encode_cursor,
     money,
+    page_info,
 )
 from shared.subgraph import SubgraphContext
 from subgraphs.orders import models, service
@@ -367,11 +368,8 @@ async def order_connection(
     return OrderConnection(
         edges=edges,
         total_count=total,
-        page_info=PageInfo(
-            has_next_page=offset + len(rows) < total,
-            has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=page_info(
+            offset=offset, count=len(rows), total=total, cursors=[e.cursor for e in edges]
         ),
     )
 

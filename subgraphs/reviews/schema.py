@@ -17,7 +17,7 @@ from strawberry.types import Info
 from shared import outbox
 from shared.auth import require_principal
 from shared.errors import DomainError
-from shared.gql_types import PageInfo, decode_cursor, encode_cursor
+from shared.gql_types import PageInfo, decode_cursor, encode_cursor, page_info
 from shared.subgraph import SubgraphContext, create_schema
 from subgraphs.reviews import events, models, service
 
@@ -211,11 +211,8 @@ class Query:
         return ReviewConnection(
             edges=edges,
             total_count=total,
-            page_info=PageInfo(
-                has_next_page=offset + len(rows) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                offset=offset, count=len(rows), total=total, cursors=[e.cursor for e in edges]
             ),
         )
 

@@ -16,7 +16,14 @@ from strawberry.types import Info
 from shared import outbox
 from shared.auth import require_principal, require_role
 from shared.errors import DomainError
-from shared.gql_types import GeoPoint, GeoPointInput, PageInfo, decode_cursor, encode_cursor
+from shared.gql_types import (
+    GeoPoint,
+    GeoPointInput,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_info,
+)
 from shared.subgraph import SubgraphContext, create_schema
 from subgraphs.users import events, management, models, service
 
@@ -221,11 +228,8 @@ class Query:
         return UserConnection(
             edges=edges,
             total_count=total,
-            page_info=PageInfo(
-                has_next_page=offset + len(rows) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                offset=offset, count=len(rows), total=total, cursors=[e.cursor for e in edges]
             ),
         )
 
