@@ -2,7 +2,8 @@
 
 In: browser requests: ``GET /graphql`` without a ``query`` parameter whose ``Accept`` header
 prefers ``text/html`` to JSON, and ``GET /graphql/static/<file>`` for the page's assets.
-Out: the explorer page (strict Content-Security-Policy: same-origin only, no inline script) and
+Out: the explorer page (strict Content-Security-Policy: same-origin only, plus the same host's
+``ws:``/``wss:`` origin for subscriptions over ``graphql-transport-ws``; no inline script) and
 its assets (long-lived cache headers when the URL carries the asset's content hash, gzip when
 accepted). Every other request to ``/graphql`` reaches the GraphQL route untouched. With the explorer
 disabled, the page and the assets answer 404.
@@ -17,6 +18,7 @@ import asyncio
 import gzip
 import hashlib
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,22 +45,41 @@ _IMMUTABLE = "public, max-age=31536000, immutable"
 _JSON_TYPES = frozenset({"application/json", "application/graphql-response+json"})
 
 # Same origin only. GraphiQL's stylesheet embeds its fonts and icons as data: URLs; React and
-# CodeMirror set styles through the CSSOM, which style-src does not restrict.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    )
+# CodeMirror set styles through the CSSOM, which style-src does not restrict. connect-src gets the
+# page's own host as ws:/wss: origins per request (see content_security_policy).
+_POLICY_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src {connect}",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(_POLICY_DIRECTIVES).format(connect="'self'")
+# A Host header that is safe to put in a CSP source: host name or [IPv6] literal, optional port.
+_HOST = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+
+
+def content_security_policy(host: str | None) -> str:
+    """The page's policy, letting the explorer open its subscription WebSocket to ``host``.
+
+    CSP Level 3 makes ``'self'`` match ``ws:``/``wss:`` on the page's host, but not every browser
+    implements that (older Safari, Firefox before 2023), so the same host is listed explicitly
+    with both schemes: behind a TLS-terminating proxy the router may see ``http`` while the
+    browser uses ``wss:``. The host comes from the request's ``Host`` header, which the browser
+    sets to the page's own origin; anything that is not a plain host[:port] gets ``'self'`` only.
+    """
+    connect = "'self'"
+    if host and _HOST.fullmatch(host):
+        host = host.lower()
+        connect += f" ws://{host} wss://{host}"
+    return "; ".join(_POLICY_DIRECTIVES).format(connect=connect)
+
+
 _PAGE_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     "cache-control": "no-cache",
@@ -188,8 +209,12 @@ def routes(*, enabled: bool) -> list[BaseRoute]:
     assets = load_assets()
     page = render_page(assets)
 
-    async def explorer_page(_: Request) -> Response:
-        return Response(page, media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+    async def explorer_page(request: Request) -> Response:
+        headers = {
+            "content-security-policy": content_security_policy(request.headers.get("host")),
+            **_PAGE_HEADERS,
+        }
+        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
 
     async def static_file(request: Request) -> Response:
         asset = assets.get(request.path_params["name"])

@@ -2,14 +2,19 @@
 
 HTTP tests check the page, its Content-Security-Policy and the assets; the browser test drives
 Debian's headless Chromium (``/usr/bin/chromium``) through Playwright: load ``GET /graphql``,
-type and run a query, sign in as the demo customer and run ``{ me { name } }``.
+type and run a query, sign in as the demo customer and run ``{ me { name } }``; and, signed in,
+subscribe to ``orderUpdated`` of an order the test placed over HTTP, advance it as staff and see
+the streamed update in the result panel.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,11 +23,22 @@ import pytest
 from router import graphiql
 from router.config import RouterConfig
 from router.server import create_app
+from shared import demo_ids
 from subgraphs.embedded import SUPERGRAPH_PATH
 from tests.e2e.conftest import RunningStack
+from tests.e2e.test_golden_path import call, next_open_evening
+from tests.e2e.test_order_lifecycle import (
+    ADVANCE,
+    PLACE,
+    STORE,
+    VARIANT_ID,
+    find_variant,
+    login,
+    until,
+)
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import BrowserContext, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,7 +96,9 @@ async def test_explorer_page_has_a_strict_content_security_policy(
     )
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == "'self'"
-    assert policy["connect-src"] == "'self'"
+    # Same origin, plus this host's ws:/wss: origin for GraphiQL's subscription socket.
+    host = urlsplit(shared_embedded_stack.router_url).netloc
+    assert policy["connect-src"] == f"'self' ws://{host} wss://{host}"
     assert policy["frame-ancestors"] == "'none'"
     assert "unsafe-inline" not in response.headers["content-security-policy"]
     assert "<script>" not in response.text
@@ -273,6 +291,135 @@ async def test_explorer_runs_queries_and_signs_in_in_headless_chromium(
             await context.close()
 
     assert token and token not in local, "the token must stay in sessionStorage only"
+    assert outside == [], f"requests left {origin.hostname}: {outside}"
+    assert violations == []
+    assert errors == []
+
+
+PAYMENT = "query($id: ID!) { order(id: $id) { status payment { status } } }"
+
+
+async def _place_order(client: httpx.AsyncClient, url: str, customer: str) -> str:
+    """A demo customer's delivery order at Downtown, placed over HTTP, its payment authorized."""
+    store = (await call(client, url, STORE, {"id": demo_ids.STORE_DOWNTOWN}))["store"]
+    menu = await call(client, url, VARIANT_ID, {"s": store["id"]})
+    placed = await call(
+        client,
+        url,
+        PLACE,
+        {
+            "i": {
+                "storeId": store["id"],
+                "serviceMethod": "DELIVERY",
+                "scheduledFor": await next_open_evening(client, url, store),
+                "deliveryAddress": {
+                    "line1": "1100 Congress Ave",
+                    "city": "Austin",
+                    "postcode": "78701",
+                    "location": {"lat": 30.2747, "lng": -97.7404},
+                },
+                "lines": [{"variantId": find_variant(menu, "MARGHERITA-12-THIN"), "quantity": 1}],
+                "paymentMethod": {"type": "CARD", "token": "tok_visa"},
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        customer,
+    )
+    order_id = placed["placeOrder"]["order"]["id"]
+
+    async def read() -> dict[str, Any]:
+        return (await call(client, url, PAYMENT, {"id": order_id}, customer))["order"]
+
+    await until(read, lambda o: bool(o["payment"]) and o["payment"]["status"] == "AUTHORIZED")
+    return order_id
+
+
+@asynccontextmanager
+async def _local_chromium(tmp_path: Path, outside: list[str]) -> AsyncIterator[BrowserContext]:
+    """Headless Chromium, fresh profile; requests not to 127.0.0.1 are aborted into ``outside``."""
+    from playwright.async_api import Route, async_playwright
+
+    async def only_this_machine(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            user_data_dir=tmp_path / "chromium-profile",
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        try:
+            await context.route("**/*", only_this_machine)
+            await context.add_init_script(
+                "window.__cspViolations = [];"
+                "document.addEventListener('securitypolicyviolation', e =>"
+                " window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+            )
+            yield context
+        finally:
+            await context.close()
+
+
+async def test_explorer_streams_a_subscription_over_websocket_in_headless_chromium(
+    shared_embedded_stack: RunningStack, tmp_path: Path
+) -> None:
+    _require_browser()
+    from playwright.async_api import WebSocket, expect
+
+    url = shared_embedded_stack.router_url
+    origin = urlsplit(url)
+    async with httpx.AsyncClient(timeout=30) as client:
+        customer = await login(client, url, DEMO_EMAIL)
+        staff = await login(client, url, "staff.downtown@pizza.example")
+        order_id = await _place_order(client, url, customer)
+
+        outside: list[str] = []
+        sockets: list[str] = []
+        async with _local_chromium(tmp_path, outside) as context:
+            page = context.pages[0] if context.pages else await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+
+            def opened(socket: WebSocket) -> None:
+                sockets.append(socket.url)
+
+            page.on("websocket", opened)
+
+            response = await page.goto(url)
+            assert response is not None and response.ok
+            await page.fill("#explorer-bar input[name=email]", DEMO_EMAIL)
+            await page.fill("#explorer-bar input[name=password]", DEMO_PASSWORD)
+            await page.click("#explorer-bar button[type=submit]")
+            await expect(page.get_by_test_id("signed-in")).to_contain_text("Casey Customer")
+
+            # The order as it is now: the subscription is registered upstream once this shows.
+            await _type_query(
+                page, f'subscription {{ orderUpdated(orderId: "{order_id}") {{ id status }} }}'
+            )
+            await page.locator(".graphiql-execute-button").click()
+            await expect(page.locator(RESPONSE)).to_contain_text(order_id, timeout=15_000)
+            first = await page.evaluate(EDITOR_VALUE, RESPONSE)
+            assert '"PREP"' not in first
+
+            # Staff moves the order on over HTTP; the explorer's socket streams the change.
+            advanced = await call(client, url, ADVANCE, {"i": {"orderId": order_id}}, staff)
+            assert advanced["advanceOrder"]["order"]["status"] == "PREP"
+            await expect(page.locator(RESPONSE)).to_contain_text('"status": "PREP"', timeout=15_000)
+            streamed = await page.evaluate(EDITOR_VALUE, RESPONSE)
+            await page.screenshot(path=tmp_path / "graphiql-subscription.png")
+
+            local = await page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+            violations = await page.evaluate("window.__cspViolations")
+
+    assert f'"id": "{order_id}"' in streamed and "errors" not in streamed
+    assert sockets == [f"ws://{origin.netloc}{origin.path}"]
+    assert customer not in local
     assert outside == [], f"requests left {origin.hostname}: {outside}"
     assert violations == []
     assert errors == []

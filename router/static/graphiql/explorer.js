@@ -3,12 +3,16 @@
 // The token lives in sessionStorage only (gone when the tab closes): GraphiQL keeps tabs and
 // history in localStorage, and its history saves headers even with shouldPersistHeaders off, so
 // its storage below drops every "headers" field before writing. Loaded as a file: the page's CSP
-// allows no inline script.
+// allows no inline script. Subscriptions go over graphql-transport-ws to this same URL (ws:/wss:),
+// with the Headers tab's values (the sign-in token) as the connection_init payload.
 (function () {
   "use strict";
 
   var h = React.createElement;
   var endpoint = window.location.pathname; // the page is served by the GraphQL endpoint itself
+  // The router serves graphql-transport-ws on GET of the same path.
+  var subscriptionUrl =
+    (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + endpoint;
   var TOKEN_KEY = "router-explorer.token";
   var NAME_KEY = "router-explorer.name";
   var LOGIN = [
@@ -235,10 +239,33 @@
     );
   }
 
+  // The fetcher picks the WebSocket when the document's operation is a subscription, but
+  // GraphiQL hands it the editor's last parsed document, which lags the text by a debounce: a
+  // subscription typed and run at once would go out as a POST. Parse the text actually sent.
+  function documentOf(params, options) {
+    var fallback = options && options.documentAST;
+    if (params.operationName === "IntrospectionQuery" || !GraphiQL.GraphQL) return fallback;
+    try {
+      return GraphiQL.GraphQL.parse(params.query);
+    } catch (error) {
+      return fallback; // the router reports the syntax error
+    }
+  }
+
   function Explorer() {
     var token = useToken();
     var fetcher = React.useMemo(function () {
-      return GraphiQL.createFetcher({ url: endpoint });
+      // GraphiQL's bundle carries the graphql-ws client: with subscriptionUrl, each subscription
+      // opens a lazy socket whose connection_init payload is the Headers tab's JSON, so the
+      // signed-in Authorization header reaches the router's auth as it does over HTTP.
+      var toolkitFetcher = GraphiQL.createFetcher({
+        url: endpoint,
+        subscriptionUrl: subscriptionUrl,
+      });
+      return function (params, options) {
+        var parsed = { documentAST: documentOf(params, options) };
+        return toolkitFetcher(params, Object.assign({}, options, parsed));
+      };
     }, []);
     return h(GraphiQL, {
       fetcher: fetcher,
