@@ -10,7 +10,9 @@ with httptools' response parser and keep-alive connections per origin. The route
 POSTs JSON to subgraphs, and httpx spent most of a warm request's time in its own layers
 (docs/benchmarks.md has the profile and the httpx/aiohttp/this-client comparison).
 ``https://`` subgraph URLs are verified (certificate and host name) against the system's CAs
-or the configured bundle (``tls.subgraph.all.certificate_authorities``, ADR 0011).
+or the configured bundle (``tls.subgraph.all.certificate_authorities``, ADR 0011);
+``router_ssl_context`` builds that bundle's context once for every router client (this one, the
+JWKS fetch and the subscription upstreams).
 """
 
 from __future__ import annotations
@@ -139,6 +141,17 @@ def subgraph_ssl_context(ca: str | None = None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca)
 
 
+def router_ssl_context(config: RouterConfig) -> ssl.SSLContext | None:
+    """The context the router's clients verify ``https://``/``wss://`` peers with (subgraphs,
+    JWKS, subscription upstreams): one built from ``subgraph_ca``
+    (``tls.subgraph.all.certificate_authorities`` / ``ROUTER_SUBGRAPH_CA_FILE``), or None when no
+    bundle is configured (each client keeps its default: the system's CAs). Raises ``OSError``
+    or ``ssl.SSLError`` for an unreadable bundle."""
+    if config.subgraph_ca is None:
+        return None
+    return subgraph_ssl_context(config.subgraph_ca)
+
+
 class SubgraphHTTPClient:
     """Pooled keep-alive HTTP/1.1 client for JSON POSTs to subgraphs."""
 
@@ -147,10 +160,11 @@ class SubgraphHTTPClient:
         self.ca = ca
         self._tls: ssl.SSLContext | None = None
 
-    def trust(self, ca: str | None) -> None:
+    def trust(self, ca: str | None, context: ssl.SSLContext | None = None) -> None:
         """Verify ``https://`` subgraphs against ``ca`` from now on (loaded now: a bad bundle fails
-        here, at startup, not on the first request)."""
-        self.ca, self._tls = ca, subgraph_ssl_context(ca)
+        here, at startup, not on the first request); ``context``: ``ca``'s context, already
+        built (``router_ssl_context``) and shared with the router's other clients."""
+        self.ca, self._tls = ca, context or subgraph_ssl_context(ca)
         for origin in self.origins.values():
             while origin.idle:
                 origin.idle.pop().close()
@@ -236,10 +250,13 @@ class SubgraphFetcher:
         subgraphs: Mapping[str, Subgraph],
         config: RouterConfig,
         deduplicate: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls``: ``router_ssl_context(config)`` when the caller already built it (the gateway
+        shares it with the JWKS and subscription clients); built here otherwise."""
         self.client = client
         if config.subgraph_ca is not None and config.subgraph_ca != client.ca:
-            client.trust(config.subgraph_ca)
+            client.trust(config.subgraph_ca, tls or router_ssl_context(config))
         self.urls = {name: subgraph.url for name, subgraph in subgraphs.items()}
         self.deadlines = {name: config.timeout_for(name) for name in subgraphs}
         self.forwarded = {name: config.headers_for(name) for name in subgraphs}

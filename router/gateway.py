@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from graphql import execute_sync
 from graphql.execution.values import get_variable_values
 
@@ -31,7 +31,12 @@ from router.auth import AuthorizedOperation, PolicyHook, RouterAuth
 from router.config import OverrideLabelContext, RouterConfig, load_override_label_hook
 from router.edge.limits import OperationLimits
 from router.executor import execute_plan
-from router.fetcher import SubgraphFetcher, create_http_client
+from router.fetcher import (
+    SubgraphFetcher,
+    SubgraphHTTPClient,
+    create_http_client,
+    router_ssl_context,
+)
 from router.observability import RouterObservability
 from router.operation import (
     INTROSPECTION_FIELDS,
@@ -103,8 +108,11 @@ class Gateway:
             if percent is not None:
                 self.percent_labels[label] = percent
         self.hook_labels = supergraph.override_label_names - set(self.percent_labels)
-        self.client: httpx.AsyncClient | None = None
+        self.client: SubgraphHTTPClient | None = None
         self.fetcher: SubgraphFetcher | None = None
+        self.subgraph_tls: ssl.SSLContext | None = None
+        """``tls.subgraph.all.certificate_authorities``' context (loaded by ``start``), shared by
+        the fetcher, the JWKS fetch and subscription upstreams; None: the system's CAs."""
         self.observability = RouterObservability.attach(self)  # metrics, plan spans
 
     @classmethod
@@ -128,12 +136,18 @@ class Gateway:
         )
 
     async def start(self) -> None:
-        """Open the pooled HTTP client."""
+        """Load the subgraph CA bundle (if any) and open the pooled HTTP client."""
+        self.subgraph_tls = router_ssl_context(self.config)  # a bad bundle fails startup
+        if self.auth.authenticator is not None:
+            await self.auth.authenticator.jwks.trust(self.subgraph_tls)
         self.client = create_http_client()
         # Breakers, retries, stale responses, fetch spans and metrics (router.observability).
         self.fetcher = self.observability.wrap_fetcher(  # type: ignore[assignment]
             SubgraphFetcher(
-                client=self.client, subgraphs=self.supergraph.subgraphs, config=self.config
+                client=self.client,
+                subgraphs=self.supergraph.subgraphs,
+                config=self.config,
+                tls=self.subgraph_tls,
             )
         )
 

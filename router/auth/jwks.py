@@ -6,12 +6,16 @@ again after its ``poll_interval``; an unknown ``kid`` triggers a refetch (a new 
 rotation), at most once per ``min_refetch_interval`` so forged kids cannot make the router
 hammer the JWKS. A failed fetch keeps the keys known so far, and is retried on the next
 request no sooner than ``min_refetch_interval``.
+
+``https://`` JWKS URLs are verified against ``tls`` when given (the router's
+``tls.subgraph.all.certificate_authorities`` context, ADR 0011), the system's CAs otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,14 +54,27 @@ class JwksCache:
         client: httpx.AsyncClient | None = None,
         min_refetch_interval: float = MIN_REFETCH_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.sources = sources
         self.client = client
+        self.tls = tls
+        """The context the cache's own client verifies ``https://`` JWKS with (None: the
+        system's CAs); not used with an injected ``client``."""
+        self._owns_client = False
         self.min_refetch_interval = min_refetch_interval
         self.clock = clock
         self._state = {source.url: _SourceState() for source in sources}
         self.fetches = 0
         """How many times a JWKS was requested (tests and metrics)."""
+
+    async def trust(self, tls: ssl.SSLContext | None) -> None:
+        """Verify ``https://`` JWKS against ``tls`` from now on (the cache's own client is
+        closed and reopened with it; an injected client is kept as it is)."""
+        self.tls = tls
+        if self._owns_client and self.client is not None:
+            await self.client.aclose()
+            self.client = None
 
     async def key_for(self, kid: str | None) -> tuple[PyJWK, JwksSource] | None:
         """The key named ``kid`` and its source; ``None`` when no JWKS publishes it."""
@@ -110,7 +127,9 @@ class JwksCache:
 
     async def _fetch(self, source: JwksSource) -> dict[str, PyJWK]:
         if self.client is None:
-            self.client = httpx.AsyncClient(timeout=5.0)
+            verify: ssl.SSLContext | bool = self.tls if self.tls is not None else True
+            self.client = httpx.AsyncClient(timeout=5.0, verify=verify)
+            self._owns_client = True
         self.fetches += 1
         response = await self.client.get(source.url, headers={"accept": "application/json"})
         response.raise_for_status()
@@ -134,3 +153,4 @@ class JwksCache:
         if self.client is not None:
             await self.client.aclose()
             self.client = None
+            self._owns_client = False

@@ -117,6 +117,7 @@ class SubscriptionStream:
             variables={n: variables[n] for n in root.variable_usages if n in variables},
             headers=self._upstream_headers,
             give_up_after=options.resubscribe_give_up_seconds,
+            tls=gateway.subgraph_tls,
         )
 
     def _forwarded(self) -> dict[str, str]:

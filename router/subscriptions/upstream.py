@@ -7,13 +7,16 @@ Out: the subgraph's ``next`` payloads (``{"data": ..., "errors": ...}``) as an a
 that ends when the subgraph completes the operation. When the connection drops without a
 ``complete`` (subgraph restarted, network blip) it reconnects and subscribes again with
 backoff, so the client never notices; after ``give_up_after`` seconds without a connection it
-yields one ``SUBGRAPH_UNAVAILABLE`` error and ends.
+yields one ``SUBGRAPH_UNAVAILABLE`` error and ends. ``wss://`` upstreams are verified against
+``tls`` when given (the router's ``tls.subgraph.all.certificate_authorities`` context, ADR 0011),
+the system's CAs otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -51,9 +54,12 @@ class UpstreamSubscription:
         headers: Callable[[], dict[str, str]],
         give_up_after: float = 60.0,
         max_backoff: float = 2.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.service = service
         self.url = websocket_url(url)
+        self.tls = tls
+        """The context a ``wss://`` connection is verified with (None: the system's CAs)."""
         self.operation = operation
         self.operation_name = operation_name
         self.variables = dict(variables)
@@ -74,6 +80,9 @@ class UpstreamSubscription:
         loop = asyncio.get_running_loop()
         failing_since: float | None = None
         attempt = 0
+        # websockets refuses ``ssl=`` with a ``ws://`` URL; without it, ``wss://`` uses the default.
+        secure = self.url.lower().startswith("wss://")
+        tls: dict[str, Any] = {"ssl": self.tls} if self.tls is not None and secure else {}
         while True:
             try:
                 async with connect(
@@ -84,6 +93,7 @@ class UpstreamSubscription:
                     ping_interval=15,
                     ping_timeout=15,
                     max_size=8 * 1024 * 1024,
+                    **tls,
                 ) as ws:
                     await ws.send(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
                     await asyncio.wait_for(self._acknowledged(ws), timeout=5)

@@ -1,12 +1,15 @@
 """TLS on every listener (ADR 0011): a subgraph and the router serve HTTPS with a throwaway
-CA's certificate; the router's fetcher and the service-to-service client verify it.
+CA's certificate; the router's fetcher, JWKS fetch and subscription upstreams and the
+service-to-service client verify it.
 
 Processes: ``python -m subgraphs geo`` and two ``python -m router`` (one trusting the CA, one
-trusting another CA), all on free ports under a temporary directory.
+trusting another CA), all on free ports under a temporary directory. The JWKS and websocket
+tests serve in-process (asyncio / websockets) with the same kind of certificate.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import os
@@ -15,22 +18,36 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from websockets.asyncio.server import ServerConnection, serve
 
+from router.auth.config import AuthConfig, JwksSource, JwtConfig
+from router.auth.jwks import JwksCache
 from router.config import RouterConfig
 from router.errors import SUBGRAPH_UNAVAILABLE, SubgraphFetchError
-from router.fetcher import SubgraphFetcher, create_http_client
+from router.fetcher import (
+    SubgraphFetcher,
+    SubgraphHTTPClient,
+    create_http_client,
+    router_ssl_context,
+)
+from router.gateway import Gateway
+from router.subscriptions.stream import open_stream
+from router.subscriptions.upstream import SUBPROTOCOL, UpstreamSubscription
 from router.supergraph import Supergraph
+from shared.keys import KeyRing, generate_key
 from shared.settings import Settings
 from shared.subgraph_client import SubgraphUnavailable, call_subgraph
 
@@ -356,3 +373,166 @@ def test_keys_never_logged(stack: Stack) -> None:
         text = log.read_text(errors="replace")
         assert "PRIVATE KEY" not in text, log
         assert key_body[:40] not in text.replace("\n", ""), log
+
+
+# --- The JWKS fetch and subscription upstreams take the same CA (in-process servers) ---
+
+
+@dataclass
+class Pki:
+    ca: Path
+    wrong_ca: Path
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(self.cert), str(self.key))
+        return context
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    tmp = tmp_path_factory.mktemp("pki")
+    ca, ca_cert, ca_key = _ca(tmp, "test-ca")
+    wrong_ca, _, _ = _ca(tmp, "other-ca")
+    cert, key = _server_cert(tmp, ca_cert, ca_key)
+    return Pki(ca=ca, wrong_ca=wrong_ca, cert=cert, key=key)
+
+
+@asynccontextmanager
+async def _https_jwks(pki: Pki, ring: KeyRing) -> AsyncIterator[tuple[str, list[int]]]:
+    """An HTTPS JWKS endpoint serving ``ring``; yields its URL and a one-item request count."""
+    body = orjson.dumps(ring.jwks())
+    served = [0]
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            served[0] += 1
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass  # a client that refused the certificate
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=pki.server_context())
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"https://127.0.0.1:{port}/.well-known/jwks.json", served
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_jwks_client_verifies_against_configured_ca(pki: Pki) -> None:
+    ring = KeyRing([generate_key()])
+    kid = ring.signing_key.kid
+    async with _https_jwks(pki, ring) as (url, served):
+        source = JwksSource(url=url, algorithms=("ES256",))
+        cases = (
+            (RouterConfig(subgraph_ca=str(pki.ca)), True),
+            (RouterConfig(subgraph_ca=pki.ca.read_text()), True),  # inline PEM
+            (RouterConfig(subgraph_ca=str(pki.wrong_ca)), False),
+            (RouterConfig(), False),  # no bundle: the system's CAs, as before
+        )
+        for config, ok in cases:
+            cache = JwksCache((source,), tls=router_ssl_context(config))
+            try:
+                found = await cache.key_for(kid)
+            finally:
+                await cache.close()
+            assert cache.fetches >= 1
+            assert (found is not None) is ok, config.subgraph_ca
+        assert served[0] == 2  # only the trusting clients got as far as a request
+
+
+@asynccontextmanager
+async def _wss_subgraph(pki: Pki | None) -> AsyncIterator[tuple[str, list[int]]]:
+    """A ``graphql-transport-ws`` subgraph sending one ``next`` then ``complete`` (over TLS
+    unless ``pki`` is None); yields its ``http(s)://`` URL and a one-item subscription count."""
+    subscribed = [0]
+
+    async def handle(ws: ServerConnection) -> None:
+        async for raw in ws:
+            kind = orjson.loads(raw)["type"]
+            if kind == "connection_init":
+                await ws.send(orjson.dumps({"type": "connection_ack"}).decode())
+            elif kind == "subscribe":
+                subscribed[0] += 1
+                payload = {"data": {"tick": 1}}
+                await ws.send(
+                    orjson.dumps({"id": "1", "type": "next", "payload": payload}).decode()
+                )
+                await ws.send(orjson.dumps({"id": "1", "type": "complete"}).decode())
+
+    tls = pki.server_context() if pki is not None else None
+    async with serve(handle, "127.0.0.1", 0, ssl=tls, subprotocols=[SUBPROTOCOL]) as server:  # type: ignore[list-item]
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"{'https' if pki else 'http'}://127.0.0.1:{port}/graphql", subscribed
+
+
+async def _collect(url: str, tls: ssl.SSLContext | None) -> list[dict[str, object]]:
+    upstream = UpstreamSubscription(
+        service="geo",
+        url=url,
+        operation="subscription { tick }",
+        operation_name=None,
+        variables={},
+        headers=dict,
+        give_up_after=0.3,
+        max_backoff=0.05,
+        tls=tls,
+    )
+    return [message async for message in upstream.messages()]
+
+
+async def test_upstream_websocket_verifies_against_configured_ca(pki: Pki) -> None:
+    async with _wss_subgraph(pki) as (url, subscribed):
+        assert url.startswith("https://")
+        trusted = router_ssl_context(RouterConfig(subgraph_ca=str(pki.ca)))
+        assert await _collect(url, trusted) == [{"data": {"tick": 1}}]
+        assert subscribed[0] == 1
+        for refused in (router_ssl_context(RouterConfig(subgraph_ca=str(pki.wrong_ca))), None):
+            messages = await _collect(url, refused)
+            assert len(messages) == 1
+            assert messages[0]["errors"][0]["extensions"]["code"] == SUBGRAPH_UNAVAILABLE  # type: ignore[index]
+        assert subscribed[0] == 1
+    # A plain ws:// subgraph is unaffected by a configured bundle.
+    async with _wss_subgraph(None) as (url, subscribed):
+        assert await _collect(url, trusted) == [{"data": {"tick": 1}}]
+        assert subscribed[0] == 1
+
+
+async def test_gateway_shares_one_context_between_its_clients(pki: Pki) -> None:
+    source = JwksSource(url="https://users.test/.well-known/jwks.json", algorithms=("ES256",))
+    auth = AuthConfig(jwt=JwtConfig(jwks=(source,)), claims_secret="test", directives=False)
+    sdl = SUPERGRAPH.read_text(encoding="utf-8")
+    query = 'subscription { orderUpdated(orderId: "o1") { id } }'
+    for ca in (str(pki.ca), None):
+        gateway = Gateway.from_sdl(sdl, RouterConfig(subgraph_ca=ca, auth=auth))
+        await gateway.start()
+        try:
+            tls = gateway.subgraph_tls
+            assert (tls is not None) is (ca is not None)
+            assert gateway.auth.authenticator is not None
+            assert gateway.auth.authenticator.jwks.tls is tls
+            if ca is not None:
+                client = gateway.client
+                assert isinstance(client, SubgraphHTTPClient) and client._tls is tls
+            stream = await open_stream(
+                gateway,
+                query=query,
+                operation_name=None,
+                variables=None,
+                headers={},
+                claims=None,
+            )
+            assert stream.upstream.tls is tls
+            await stream.aclose()
+        finally:
+            await gateway.stop()
