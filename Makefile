@@ -81,3 +81,10 @@ SCHEMA_BASE ?=
 .PHONY: schema-check
 schema-check: $(STAMP) ## Fail on a breaking schema change not announced in schema/versions.yaml (SCHEMA_BASE=rev)
 	$(PY) -m subgraphs.schema_check $(if $(SCHEMA_BASE),--base $(SCHEMA_BASE))
+
+# Live tracking (docs/benchmarks.md "Live tracking"): N driverPosition subscribers over
+# graphql-transport-ws on M orders while the drivers post positions at a steady rate.
+LIVE_ARGS ?=
+.PHONY: bench-live
+bench-live: $(STAMP) ## Subscribers on driverPosition: msg/s, p50/p99 post→client, memory (LIVE_ARGS="--subscribers 2000")
+	$(PY) -m bench.live $(LIVE_ARGS)
