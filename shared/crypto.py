@@ -186,9 +186,16 @@ def _write_key_file(path: Path, keys: Mapping[str, bytes], *, replace: bool) -> 
             file.write(dump_keys(keys))
         os.replace(tmp, path)
     else:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(dump_keys(keys))
+        # Written whole to a private file, then linked into place: the link fails if another
+        # process got there first (FileExistsError), and a reader never sees a partial file.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(dump_keys(keys))
+            os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def load_data_keyring(settings: Settings) -> DataKeyRing:

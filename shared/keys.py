@@ -154,9 +154,15 @@ def _write_key(directory: Path, key: SigningKey) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
     path = directory / f"{key.kid}{KEY_FILE_SUFFIX}"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(key.private_pem())
+    # Written whole under a hidden name, then linked into place (no reader sees half a PEM).
+    tmp = directory / f".{key.kid}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(key.private_pem())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_directory(directory: Path) -> list[SigningKey]:
