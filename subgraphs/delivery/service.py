@@ -3,7 +3,8 @@
 Plain functions with keyword-only arguments; no GraphQL here. The pure rules
 (:func:`estimate_eta`, :func:`choose_driver`) take plain values so they can be
 tested alone; the async functions apply them to a SQLAlchemy session and raise
-:class:`shared.errors.DomainError` subclasses. Callers commit, then publish.
+:class:`shared.errors.DomainError` subclasses. Callers stage events in the outbox
+within the same transaction (``shared.outbox``), never publish after the fact.
 """
 
 from __future__ import annotations
