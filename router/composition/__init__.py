@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from router.composition.errors import CompositionError, CompositionFailed
 from router.composition.merge import Merger
 from router.composition.printer import print_supergraph
+from router.composition.satisfiability import validate_satisfiability
 from router.composition.subgraph_sdl import Subgraph, parse_subgraph
 from router.composition.validate import validate_subgraph
 
@@ -39,7 +40,7 @@ class CompositionResult:
 
 
 def compose(subgraphs: list[SubgraphDefinition]) -> CompositionResult:
-    """Compose subgraphs into a supergraph (parse, validate each, merge, print)."""
+    """Compose subgraphs into a supergraph (parse, validate each, merge, check satisfiability, print)."""
     parsed: list[Subgraph] = []
     errors: list[CompositionError] = []
     for definition in subgraphs:
@@ -55,9 +56,15 @@ def compose(subgraphs: list[SubgraphDefinition]) -> CompositionResult:
     if errors:
         return CompositionResult(None, errors)
     parsed.sort(key=lambda s: s.name)
-    merged = Merger(parsed).merge()
+    merger = Merger(parsed)
+    merged = merger.merge()
     if isinstance(merged, list):
         return CompositionResult(None, merged)
+    errors = validate_satisfiability(
+        parsed, merged, inaccessible=merger.state.composed.get("inaccessible")
+    )
+    if errors:
+        return CompositionResult(None, errors)
     return CompositionResult(print_supergraph(merged))
 
 

@@ -17,6 +17,12 @@ EXPECTED = {
     "external_missing_on_base": ("EXTERNAL_MISSING_ON_BASE", ['"a"'], "Pizza.name"),
     "unknown_type": ("INVALID_GRAPHQL", ["[a]"], "Pizza"),
     "invalid_graphql": ("INVALID_GRAPHQL", ["[a]"], "Syntax Error"),
+    "satisfiability_field_without_key": ("SATISFIABILITY_ERROR", ['"a"', '"b"'], '"Pizza.weight"'),
+    "satisfiability_requires_unreachable": ("SATISFIABILITY_ERROR", ['"a"', '"b"'], '"Pizza.cost"'),
+    "satisfiability_requires_missing_key": ("SATISFIABILITY_ERROR", ['"b"'], '"Pizza.cost"'),
+    "satisfiability_key_not_resolvable": ("SATISFIABILITY_ERROR", ['"b"'], '"Pizza.topping"'),
+    "requires_unknown_argument": ("REQUIRES_INVALID_FIELDS", ["[b]", '"a"'], '"Pizza.weight"'),
+    "inaccessible_type_referenced": ("REFERENCED_INACCESSIBLE", [], '"Query.secret"'),
 }
 
 
