@@ -1,5 +1,6 @@
-"""What delivery consumes (``OrderPlaced``, ``OrderStatusChanged``) and publishes.
+"""What delivery consumes and publishes.
 
+Consumes ``OrderPlaced`` and ``OrderStatusChanged`` (orders) and ``UserRegistered`` (users).
 Publishes ``DriverAssigned``, ``DeliveryCompleted`` and ``DriverPositionUpdated``
 through the outbox: staged in the transaction that caused them, published once it
 committed. Consumers are idempotent by event id: the handled id is recorded in the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +19,9 @@ from shared import live, outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.delivery import service
+from subgraphs.delivery.accounts import account_directory
 from subgraphs.delivery.models import Delivery, Driver
+from subgraphs.delivery.positions import position_index
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +107,33 @@ class DeliveryNotKnownYet(RuntimeError):
     """A stage change of a DELIVERY order whose OrderPlaced was not handled yet (retried)."""
 
 
+async def _new_driver(runtime: SubgraphRuntime, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """First name and store of the DRIVER a ``UserRegistered`` announces; None otherwise.
+
+    The payload has no store today, so users is asked (``accounts``) unless it has one; an
+    account users no longer has as an active DRIVER by then is not added.
+    """
+    if "DRIVER" not in (payload.get("roles") or ()):
+        return None
+    user_id = str(payload["userId"])
+    first_name = service.first_name_of(str(payload.get("name") or ""))
+    store_id = payload.get("storeId")
+    if not store_id:
+        account = await account_directory(runtime).get(user_id)
+        if account is None or not account.store_id:
+            log.warning("driver %s has no store in users; not added to delivery", user_id)
+            return None
+        if not account.active or "DRIVER" not in account.roles:
+            return None
+        first_name, store_id = account.first_name or first_name, account.store_id
+    return first_name, str(store_id)
+
+
 def register_consumers(runtime: SubgraphRuntime) -> None:
-    """Create deliveries for DELIVERY orders; dispatch, pick up, finish or cancel them."""
+    """Create deliveries for DELIVERY orders; dispatch, pick up, finish or cancel them.
+
+    Also adds the drivers admins create in users (``UserRegistered`` with role DRIVER).
+    """
 
     async def on_order_placed(event: Event) -> None:
         payload = event.payload
@@ -142,7 +171,9 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
                 # before the order's OrderPlaced: fail, so the bus delivers it again later.
                 raise DeliveryNotKnownYet(order_id)
             if to == "QUALITY_CHECK":
-                assignment = await service.mark_ready(session=session, order_id=order_id)
+                assignment = await service.mark_ready(
+                    session=session, order_id=order_id, positions=position_index(runtime)
+                )
             elif to == "OUT_FOR_DELIVERY":
                 await service.mark_picked_up(session=session, order_id=order_id)
             elif to == "DELIVERED":
@@ -159,7 +190,27 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
         if assignment is None and to == "QUALITY_CHECK":
             log.info("order %s is ready but no driver can take it yet", order_id)
 
+    async def on_user_registered(event: Event) -> None:
+        # Before the transaction: this may ask users over HTTP.
+        driver = await _new_driver(runtime, event.payload)
+        if driver is None:
+            return
+        first_name, store_id = driver
+        async with runtime.db.session() as session:
+            if not await service.record_event(
+                session=session, event_id=event.id, event_type=event.type
+            ):
+                return
+            await service.register_driver(
+                session=session,
+                driver_id=str(event.payload["userId"]),
+                first_name=first_name,
+                store_id=store_id,
+            )
+            await session.commit()
+
     runtime.bus.subscribe(group=GROUP, types=["OrderPlaced"], handler=on_order_placed)
+    runtime.bus.subscribe(group=GROUP, types=["UserRegistered"], handler=on_user_registered)
     runtime.bus.subscribe(
         group=GROUP, types=["OrderStatusChanged"], handler=on_order_status_changed
     )

@@ -21,6 +21,7 @@ from shared.errors import NotFound
 from shared.gql_types import GeoPoint
 from shared.subgraph import SubgraphContext, create_schema
 from subgraphs.delivery import events, models, service
+from subgraphs.delivery.positions import position_index
 
 Ctx = Info[SubgraphContext, None]
 
@@ -320,6 +321,7 @@ class Mutation:
                 principal=principal,
                 driver_id=str(input.driver_id or principal.user_id),
                 status=input.status.value,
+                positions=position_index(info.context.runtime),
             )
             for assignment in assignments:
                 await events.stage_driver_assigned(session, assignment)
@@ -344,6 +346,7 @@ class Mutation:
                 lng=input.lng,
                 heading=input.heading,
                 speed=input.speed,
+                positions=position_index(info.context.runtime),
             )
             for assignment in update.assignments:
                 await events.stage_driver_assigned(session, assignment)

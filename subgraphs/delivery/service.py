@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,9 @@ from shared.db import utcnow
 from shared.errors import Conflict, DomainError, Forbidden, NotFound
 from shared.ids import new_id
 from subgraphs.delivery.models import Delivery, Driver, HandledEvent, StoreLocation, TrailPoint
+
+if TYPE_CHECKING:
+    from subgraphs.delivery.positions import PositionIndex
 
 EARTH_RADIUS_METERS = 6_371_000.0
 ROAD_FACTOR = 1.3
@@ -338,9 +342,27 @@ async def _active_deliveries(session: AsyncSession, driver_id: str) -> list[Deli
     return list(rows)
 
 
+async def _indexed_positions(
+    positions: PositionIndex | None, *, store_id: str, store: Point | None
+) -> dict[str, Point]:
+    """Latest positions of the store's drivers from the spatial index (empty without one)."""
+    if positions is None or store is None:
+        return {}
+    return {p.driver_id: p.point for p in await positions.nearest(store_id=store_id, center=store)}
+
+
 async def _candidates(
-    session: AsyncSession, store_id: str
+    session: AsyncSession,
+    store_id: str,
+    *,
+    store: Point | None = None,
+    positions: PositionIndex | None = None,
 ) -> tuple[list[Driver], list[DriverCandidate]]:
+    """The store's AVAILABLE and ON_DELIVERY drivers (rows locked) as dispatch sees them.
+
+    A driver's position is the index's when it has one, else the ``drivers`` row's.
+    """
+    indexed = await _indexed_positions(positions, store_id=store_id, store=store)
     drivers = list(
         await session.scalars(
             select(Driver)
@@ -356,7 +378,7 @@ async def _candidates(
             DriverCandidate(
                 driver_id=driver.id,
                 status=driver.status,
-                position=_driver_point(driver),
+                position=indexed.get(driver.id) or _driver_point(driver),
                 available_since=driver.available_since,
                 carrying=carrying,
             )
@@ -375,12 +397,20 @@ async def _assign(session: AsyncSession, delivery: Delivery, driver: Driver) -> 
     return Assignment(delivery=delivery, driver=driver)
 
 
-async def dispatch(*, session: AsyncSession, delivery: Delivery) -> Assignment | None:
-    """Give a PENDING delivery to the best driver of its store (see :func:`choose_driver`)."""
+async def dispatch(
+    *, session: AsyncSession, delivery: Delivery, positions: PositionIndex | None = None
+) -> Assignment | None:
+    """Give a PENDING delivery to the best driver of its store (see :func:`choose_driver`).
+
+    Drivers' positions come from ``positions`` (the spatial index) when given, falling back
+    to the last position in the database for drivers it does not know.
+    """
     if delivery.status != "PENDING":
         return None
     store_point, _ = await _store_point(session, delivery.store_id)
-    drivers, candidates = await _candidates(session, delivery.store_id)
+    drivers, candidates = await _candidates(
+        session, delivery.store_id, store=store_point, positions=positions
+    )
     best = choose_driver(candidates=candidates, store=store_point, dropoff=_dropoff(delivery))
     if best is None:
         return None
@@ -388,7 +418,9 @@ async def dispatch(*, session: AsyncSession, delivery: Delivery) -> Assignment |
     return await _assign(session, delivery, driver)
 
 
-async def dispatch_waiting(*, session: AsyncSession, store_id: str) -> list[Assignment]:
+async def dispatch_waiting(
+    *, session: AsyncSession, store_id: str, positions: PositionIndex | None = None
+) -> list[Assignment]:
     """Dispatch the store's ready deliveries still waiting for a driver, oldest first."""
     waiting = await session.scalars(
         select(Delivery)
@@ -401,21 +433,23 @@ async def dispatch_waiting(*, session: AsyncSession, store_id: str) -> list[Assi
     )
     assignments = []
     for delivery in list(waiting):
-        assignment = await dispatch(session=session, delivery=delivery)
+        assignment = await dispatch(session=session, delivery=delivery, positions=positions)
         if assignment is None:
             break
         assignments.append(assignment)
     return assignments
 
 
-async def mark_ready(*, session: AsyncSession, order_id: str) -> Assignment | None:
+async def mark_ready(
+    *, session: AsyncSession, order_id: str, positions: PositionIndex | None = None
+) -> Assignment | None:
     """The order reached QUALITY_CHECK: it is ready to go; dispatch it."""
     delivery = await get_delivery_by_order(session=session, order_id=order_id)
     if delivery is None or delivery.status != "PENDING":
         return None
     delivery.ready_at = delivery.ready_at or utcnow()
     await refresh_eta(session=session, delivery=delivery)
-    return await dispatch(session=session, delivery=delivery)
+    return await dispatch(session=session, delivery=delivery, positions=positions)
 
 
 async def mark_picked_up(*, session: AsyncSession, order_id: str) -> Delivery | None:
@@ -538,11 +572,38 @@ async def list_drivers(
     return list(await session.scalars(query))
 
 
+def first_name_of(full_name: str) -> str:
+    """The first word of a full name (what customers see), as users' ``User.firstName``."""
+    return (full_name.strip().split(" ", 1)[0] or full_name)[:100]
+
+
+async def register_driver(
+    *, session: AsyncSession, driver_id: str, first_name: str, store_id: str
+) -> Driver:
+    """A new driver account (users' ``UserRegistered``): OFF_DUTY at their store.
+
+    A driver already known keeps their row as it is (status, position, vehicle): the
+    event introduces drivers, it never resets one (redeliveries, demo drivers).
+    """
+    driver = await session.get(Driver, driver_id)
+    if driver is not None:
+        return driver
+    driver = Driver(id=driver_id, first_name=first_name, store_id=store_id, status="OFF_DUTY")
+    session.add(driver)
+    await session.flush()
+    return driver
+
+
 # --- driver actions ---------------------------------------------------------------------
 
 
 async def set_driver_status(
-    *, session: AsyncSession, principal: Principal, driver_id: str, status: str
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    driver_id: str,
+    status: str,
+    positions: PositionIndex | None = None,
 ) -> tuple[Driver, list[Assignment]]:
     """A driver (or their store's staff) goes OFF_DUTY, AVAILABLE or RETURNING.
 
@@ -569,7 +630,9 @@ async def set_driver_status(
     await session.flush()
     assignments = []
     if status == "AVAILABLE":
-        assignments = await dispatch_waiting(session=session, store_id=driver.store_id)
+        assignments = await dispatch_waiting(
+            session=session, store_id=driver.store_id, positions=positions
+        )
     return driver, assignments
 
 
@@ -593,12 +656,14 @@ async def post_driver_position(
     lng: float,
     heading: float | None = None,
     speed: float | None = None,
+    positions: PositionIndex | None = None,
 ) -> PositionUpdate:
     """The caller (a driver) is here now.
 
-    Keeps it as the latest position, appends it to the trail of each delivery they
-    carry and recomputes those ETA ranges; a RETURNING driver who reaches the store
-    becomes AVAILABLE (and may be dispatched at once).
+    Keeps it as the latest position (the ``drivers`` row and, when given, the spatial
+    index ``positions``), appends it to the trail of each delivery they carry and
+    recomputes those ETA ranges; a RETURNING driver who reaches the store becomes
+    AVAILABLE (and may be dispatched at once).
     """
     _check_position(lat=lat, lng=lng, heading=heading, speed=speed)
     driver = await session.get(Driver, principal.user_id)
@@ -607,6 +672,10 @@ async def post_driver_position(
     now = utcnow()
     driver.lat, driver.lng, driver.heading, driver.speed = lat, lng, heading, speed
     driver.position_at = now
+    if positions is not None:
+        # Before dispatch below, so it sees where the driver is now. Indexed even if this
+        # transaction fails: it is still the driver's latest position.
+        await positions.record(store_id=driver.store_id, driver_id=driver.id, point=Point(lat, lng))
     update = PositionUpdate(driver=driver, deliveries=[])
     if driver.status == "RETURNING":
         store_point, _ = await _store_point(session, driver.store_id)
@@ -614,7 +683,9 @@ async def post_driver_position(
             driver.status = "AVAILABLE"
             driver.available_since = now
             await session.flush()
-            update.assignments = await dispatch_waiting(session=session, store_id=driver.store_id)
+            update.assignments = await dispatch_waiting(
+                session=session, store_id=driver.store_id, positions=positions
+            )
     for delivery in await _active_deliveries(session, driver.id):
         session.add(
             TrailPoint(
