@@ -7,8 +7,9 @@ The embedded stack (``python -m subgraphs.embedded``: router + eight subgraphs, 
 in-process live hub) runs in its own process. Through its router a customer places ``M``
 DELIVERY orders at the downtown store and its staff give them to the store's drivers (Ana
 and Ben, at most two orders each: ``M`` <= 4), exactly as ``tests/subscriptions`` does. Then
-``N`` ``graphql-transport-ws`` clients (the ``websockets`` package, many per process on one
-asyncio loop, spread over ``P`` client processes) subscribe to ``driverPosition(orderId)`` as
+``N`` ``graphql-transport-ws`` clients (``bench.ws_client``: a minimal protocol client, so
+that the load generator stays cheaper than the server; many per process on one asyncio loop,
+spread over ``P`` client processes) subscribe to ``driverPosition(orderId)`` as
 the customer on ``GET /graphql``, round-robin over the ``M`` orders. Once every client has its
 first event, each driver posts ``postDriverPosition`` ``R`` times a second for ``S`` seconds
 on a fixed schedule. The wall-clock send time (taken just before the POST) travels in the
@@ -40,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
 from bench.load import PeakRSS, Service, port_open, tree_rss_bytes, wait_until
 
@@ -80,62 +80,35 @@ async def _subscriber(
     stats: _Stats,
     gate: asyncio.Semaphore,
 ) -> None:
-    from websockets.asyncio.client import connect
+    from bench.ws_client import Subscriber
 
     first = True
+    client: Subscriber
+
+    def on_next(payload: dict[str, Any]) -> None:
+        nonlocal first
+        received = time.time()
+        if payload.get("errors"):
+            client._fail(f"errors: {payload['errors']}")
+            return
+        if first:
+            first = False
+            stats.subscribed += 1
+        speed = payload["data"]["driverPosition"]["speed"]
+        if speed is not None:  # a timed position (not the one posted at setup)
+            counts[index] += 1
+            latencies.append(((received % WRAP) - speed) % WRAP)
+
+    client = Subscriber(
+        url=url, token=token, query=SUBSCRIPTION, variables={"id": order_id}, on_next=on_next
+    )
     try:
         async with gate:
-            ws = await connect(
-                url,
-                subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                ping_interval=None,
-                compression=None,
-                open_timeout=60,
-                close_timeout=1,
-                max_queue=256,
-            )
-            await ws.send(
-                orjson.dumps(
-                    {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-                ).decode()
-            )
-            while True:
-                message = orjson.loads(await asyncio.wait_for(ws.recv(), 60))
-                if message.get("type") == "connection_ack":
-                    break
-                if message.get("type") == "ping":
-                    await ws.send('{"type":"pong"}')
-            stats.connected += 1
-            await ws.send(
-                orjson.dumps(
-                    {
-                        "id": "1",
-                        "type": "subscribe",
-                        "payload": {"query": SUBSCRIPTION, "variables": {"id": order_id}},
-                    }
-                ).decode()
-            )
-        async with ws:
-            async for raw in ws:
-                received = time.time()
-                message = orjson.loads(raw)
-                kind = message.get("type")
-                if kind == "next":
-                    payload = message["payload"]
-                    if payload.get("errors"):
-                        raise RuntimeError(f"errors: {payload['errors']}")
-                    if first:
-                        first = False
-                        stats.subscribed += 1
-                    speed = payload["data"]["driverPosition"]["speed"]
-                    if speed is not None:  # a timed position (not the one posted at setup)
-                        counts[index] += 1
-                        latencies.append(((received % WRAP) - speed) % WRAP)
-                elif kind == "ping":
-                    await ws.send('{"type":"pong"}')
-                elif kind in ("error", "complete"):
-                    raise RuntimeError(f"{kind}: {str(message)[:200]}")
+            await client.connect()
+        stats.connected += 1
+        raise RuntimeError(await client.closed)
     except asyncio.CancelledError:
+        client.close()
         raise
     except Exception as error:
         stats.failed += 1

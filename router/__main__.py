@@ -146,6 +146,8 @@ def _serve(args: argparse.Namespace) -> int:
     tls = {"ssl_certfile": config.tls_cert_file, "ssl_keyfile": config.tls_key_file}
     import uvicorn
 
+    from router.server import WEBSOCKET_PROTOCOL, create_app
+
     if args.workers > 1:
         os.environ["ROUTER_SUPERGRAPH_PATH"] = str(Path(args.supergraph).resolve())
         os.environ["ROUTER_HOST"], os.environ["ROUTER_PORT"] = config.host, str(config.port)
@@ -161,15 +163,23 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level="info",
             access_log=False,
+            ws=WEBSOCKET_PROTOCOL,
             **tls,
         )
         return 0
-    from router.server import create_app
 
     app = create_app(
         supergraph_sdl=sdl, config=config, deduplicate_inflight=args.deduplicate_inflight
     )
-    uvicorn.run(app, host=config.host, port=config.port, log_level="info", access_log=False, **tls)
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level="info",
+        access_log=False,
+        ws=WEBSOCKET_PROTOCOL,
+        **tls,
+    )
     return 0
 
 

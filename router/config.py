@@ -5,10 +5,12 @@ In: keyword arguments, a ``router.yaml`` (Apollo Router names: ``supergraph.list
 ``traffic_shaping.all.timeout``, ``traffic_shaping.subgraphs.<name>.timeout``,
 ``headers.{all,subgraphs.<name>}.request[].propagate.named``, ``authentication.router.jwt``,
 ``authorization.directives``, ``telemetry.exporters.tracing.otlp.endpoint``,
-``traffic_shaping.*.experimental_retry``, ``tls.subgraph.all.certificate_authorities``; ours:
+``traffic_shaping.*.experimental_retry``, ``tls.subgraph.all.certificate_authorities``,
+``subscription.{enable_deduplication,queue_capacity,max_opened_subscriptions}``; ours:
 ``supergraph.explorer.enabled``, ``supergraph.tls.{cert_file,key_file}``,
 ``authorization.policies.hook``, ``traffic_shaping.*.circuit_breaker``,
-``traffic_shaping.*.stale_if_error``, ``progressive_override.hook``) and environment overrides (``ROUTER_HOST``,
+``traffic_shaping.*.stale_if_error``, ``progressive_override.hook``, the rest of
+``subscription:`` — see ``router.subscriptions.options``) and environment overrides (``ROUTER_HOST``,
 ``ROUTER_PORT``, ``ROUTER_TIMEOUT``, ``ROUTER_SUBGRAPH_URL_<NAME>``, ``ROUTER_TLS_CERT_FILE``,
 ``ROUTER_TLS_KEY_FILE``, ``ROUTER_SUBGRAPH_CA_FILE``, ``PIZZA_ROUTER_CLAIMS_SECRET``, ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``).
 Out: a frozen ``RouterConfig``.
@@ -31,6 +33,7 @@ from router.auth.claims import CLAIMS_HEADER, DEV_CLAIMS_SECRET
 from router.auth.config import AuthConfig
 from router.edge.config import EdgeConfig
 from router.observability.config import TelemetryConfig, TrafficConfig
+from router.subscriptions.options import SubscriptionOptions
 
 logger = logging.getLogger("router")
 
@@ -118,6 +121,8 @@ class RouterConfig:
     subgraph_ca: str | None = None
     """CA bundle trusted for ``https://`` subgraphs: a file path or inline PEM
     (``tls.subgraph.all.certificate_authorities``); None: the system's CAs."""
+    subscription: SubscriptionOptions = field(default_factory=SubscriptionOptions)
+    """router.yaml ``subscription:`` (deduplication, queues, heartbeats, limits)."""
     override_labels: OverrideLabelHook | str | None = field(default=None, compare=False)
     """Progressive ``@override``: the hook enabling non-percent labels per request, or its
     ``module:attribute`` (router.yaml ``progressive_override.hook``, ours). Without it only
@@ -200,6 +205,9 @@ class RouterConfig:
         subgraph_tls = (((data.get("tls") or {}).get("subgraph") or {}).get("all")) or {}
         if subgraph_tls.get("certificate_authorities"):
             values["subgraph_ca"] = str(subgraph_tls["certificate_authorities"])
+        values["subscription"] = SubscriptionOptions.from_mapping(
+            data, parse_duration=parse_duration
+        )
         hook = (data.get("progressive_override") or {}).get("hook")
         if hook:
             values["override_labels"] = str(hook)

@@ -270,3 +270,18 @@ async def execute_plan(
     if plan.node is not None:
         await execution.run(plan.node)
     return execution.data, execution.errors
+
+
+async def continue_plan(
+    node: PlanNode,
+    *,
+    data: dict[str, Any],
+    fetcher: SubgraphFetcher,
+    variables: Mapping[str, Any],
+    headers: Mapping[str, str],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run ``node`` on data a root fetch already produced (a subscription's event)."""
+    execution = _Execution(fetcher, variables, headers)
+    execution.data = data
+    await execution.run(node)
+    return execution.data, execution.errors

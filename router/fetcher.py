@@ -21,15 +21,17 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httptools
 import orjson
 
 from router import errors
-from router.config import RouterConfig
 from router.supergraph import Subgraph
+
+if TYPE_CHECKING:
+    from router.config import RouterConfig
 
 _MAX_IDLE_PER_ORIGIN = 128
 

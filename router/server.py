@@ -43,6 +43,9 @@ from shared.telemetry import note_operation
 
 logger = logging.getLogger("router")
 
+# uvicorn's sans-I/O websockets protocol: a send is one synchronous frame write, no per-message
+# task or drain (a fan-out to thousands of subscribers costs microseconds per client).
+WEBSOCKET_PROTOCOL = "websockets-sansio"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 # Answered with their own status whatever the client accepts (401: as Apollo Router does).
@@ -160,7 +163,9 @@ def create_app(
         authenticate=gateway.auth.authenticate,
     )
     inflight = InflightRequests() if deduplicate_inflight else None
-    subscription_options = subscription_options or subscriptions.SubscriptionOptions()
+    subscription_options = subscription_options or config.subscription
+    # One per process: identical subscriptions share one subgraph subscription.
+    subscription_hub = subscriptions.SubscriptionHub(gateway, subscription_options)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -271,7 +276,7 @@ def create_app(
             variables=variables,
             headers=headers,
             claims=claims,
-            options=subscription_options,
+            hub=subscription_hub,
         )
         return subscriptions.multipart_response(
             stream, heartbeat=subscription_options.heartbeat_seconds
@@ -297,7 +302,9 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute(
                 "/graphql",
-                subscriptions.websocket_endpoint(gateway, options=subscription_options),
+                subscriptions.websocket_endpoint(
+                    gateway, options=subscription_options, hub=subscription_hub
+                ),
             ),
             Route("/health", health, methods=["GET"]),
             openapi.route(),  # GET /openapi.json
@@ -307,6 +314,7 @@ def create_app(
     )
     app.state.gateway = gateway
     app.state.subscription_options = subscription_options
+    app.state.subscription_hub = subscription_hub
     return app
 
 
@@ -332,6 +340,7 @@ def uvicorn_server(*, supergraph_sdl: str, config: RouterConfig) -> uvicorn.Serv
         log_level="warning",
         access_log=False,
         lifespan="on",
+        ws=WEBSOCKET_PROTOCOL,
     )
     return uvicorn.Server(settings)
 

@@ -41,6 +41,7 @@ def main() -> None:
         host=args.host or settings.host,
         port=args.port or settings.subgraph_port(args.name),
         log_level="info",
+        ws="websockets-sansio",  # as the router (router.server.WEBSOCKET_PROTOCOL)
         **tls,
     )
 

@@ -19,12 +19,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+import uvloop
 
 from router.auth.config import AuthConfig, JwksSource, JwtConfig
 from router.config import RouterConfig
 from router.edge.config import EdgeConfig, PersistedQueriesConfig
 from router.observability.config import SubgraphTraffic, TrafficConfig
+from router.server import WEBSOCKET_PROTOCOL
 from router.server import create_app as create_router_app
+from router.subscriptions import SubscriptionOptions
 from shared.auth import AUDIENCE, ISSUER
 from shared.bus import InProcessBus
 from shared.settings import SUBGRAPH_NAMES, Settings, get_settings
@@ -34,6 +37,8 @@ from subgraphs import create_app
 SUPERGRAPH_PATH = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
 PERSISTED_QUERIES_PATH = SUPERGRAPH_PATH.with_name("persisted-queries.json")
 log = logging.getLogger(__name__)
+# Their events are whole states: a tracker joining a shared subscription gets the latest one.
+STATE_SUBSCRIPTIONS = frozenset({"Subscription.orderUpdated", "Subscription.driverPosition"})
 
 
 def _free_port(host: str) -> int:
@@ -92,6 +97,7 @@ class EmbeddedStack:
             port=port,
             log_level=self.log_level,
             lifespan=lifespan,
+            ws=WEBSOCKET_PROTOCOL,
             **self.settings.uvicorn_tls(),
         )
         server = _Server(config)
@@ -134,6 +140,7 @@ class EmbeddedStack:
             subgraph_ca=self.settings.tls_ca_file or None,
             auth=router_auth_config(self.settings),
             expose_query_plan=True,  # local development: plans on request (Apollo-Expose-Query-Plan)
+            subscription=SubscriptionOptions(replay_latest=STATE_SUBSCRIPTIONS),
             # The menu is served from the last good answer for 5 minutes if menu is down.
             traffic=TrafficConfig(subgraphs={"menu": SubgraphTraffic(stale_if_error=300.0)}),
             # Persisted operations of schema/persisted-queries.json by id (partners are held to it).
@@ -198,7 +205,8 @@ def main() -> None:
     )
     if not SUPERGRAPH_PATH.exists():
         raise SystemExit("schema/supergraph.graphql is missing: run `make compose` first.")
-    asyncio.run(run_forever(EmbeddedStack(log_level="warning")))
+    # uvloop (uvicorn[standard] brings it), as uvicorn picks for the distributed processes.
+    uvloop.run(run_forever(EmbeddedStack(log_level="warning")))
 
 
 if __name__ == "__main__":

@@ -42,8 +42,8 @@ def _part(body: dict[str, Any]) -> bytes:
 
 
 async def _body(stream: SubscriptionStream, heartbeat: float) -> AsyncIterator[bytes]:
-    responses = stream.responses()
-    pending: asyncio.Task[dict[str, Any]] | None = None
+    responses = stream.payloads()
+    pending: asyncio.Task[bytes] | None = None
     try:
         yield _part({})  # headers and a first part at once: the client knows it is live
         while True:
@@ -55,10 +55,10 @@ async def _body(stream: SubscriptionStream, heartbeat: float) -> AsyncIterator[b
                 continue
             task, pending = pending, None
             try:
-                response = task.result()
+                payload = task.result()
             except StopAsyncIteration:
                 break
-            yield _part({"payload": response})
+            yield _PART + b'{"payload":' + payload + b"}"
     except TokenExpired:
         yield _part({"payload": None, "errors": [expired_error()]})
     except Exception:

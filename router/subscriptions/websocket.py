@@ -20,14 +20,16 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from router import errors
+from router.subscriptions.hub import SubscriptionHub
 from router.subscriptions.options import SubscriptionOptions
-from router.subscriptions.stream import TokenExpired, expired_error, open_stream
+from router.subscriptions.stream import SubscriptionStream, expired_error, open_stream
 
 if TYPE_CHECKING:
     from router.gateway import Gateway
@@ -44,6 +46,125 @@ class _Close(Exception):
         self.reason = reason
 
 
+class Outgoing:
+    """What a connection has yet to send: protocol messages in order, then each operation's
+    events (at most ``buffer_size`` each, the oldest dropped: the latest state wins), each
+    operation's last message after its events."""
+
+    def __init__(self, buffer_size: int) -> None:
+        self.buffer_size = max(1, buffer_size)
+        self._control: deque[str] = deque()
+        self._events: dict[str, deque[str]] = {}
+        self._last: dict[str, str] = {}
+        self._waiter: asyncio.Future[None] | None = None
+        self.dropped = 0
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._control or self._events)
+
+    def control(self, text: str) -> None:
+        self._control.append(text)
+        self._wake()
+
+    def event(self, operation_id: str, text: str) -> None:
+        queue = self._events.get(operation_id)
+        if queue is None:
+            queue = self._events[operation_id] = deque(maxlen=self.buffer_size)
+        elif len(queue) == self.buffer_size:
+            self.dropped += 1
+        queue.append(text)
+        self._wake()
+
+    def last(self, operation_id: str, text: str) -> None:
+        """The operation's ``complete`` or ``error``: sent once its queued events are."""
+        if operation_id in self._events:
+            self._last[operation_id] = text
+        else:
+            self.control(text)
+
+    def discard(self, operation_id: str) -> None:
+        """Forget an operation's unsent events (the client completed it)."""
+        self._events.pop(operation_id, None)
+        self._last.pop(operation_id, None)
+
+    def next(self) -> str | None:
+        if self._control:
+            return self._control.popleft()
+        for operation_id, queue in self._events.items():
+            text = queue.popleft()
+            if not queue:
+                del self._events[operation_id]
+                last = self._last.pop(operation_id, None)
+                if last is not None:
+                    self._control.append(last)
+            return text
+        return None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until something is queued (returns at once if something is)."""
+        if self.pending:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        await self._waiter
+
+
+class _Operation:
+    """A running subscription of a connection: events are pushed to it by the shared
+    subscription and queued on the connection (no task per operation)."""
+
+    def __init__(
+        self, connection: TransportWsConnection, operation_id: str, stream: SubscriptionStream
+    ) -> None:
+        self.connection = connection
+        self.operation_id = operation_id
+        self.stream = stream
+        self._prefix = '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"next","payload":'
+        self._expiry: asyncio.TimerHandle | None = None
+        self.done = False
+
+    def push(self, payload: bytes) -> None:
+        if not self.done:
+            self.connection.outgoing.event(self.operation_id, self._prefix + payload.decode() + "}")
+
+    def end(self) -> None:
+        self._finish({"id": self.operation_id, "type": "complete"})
+
+    def arm_expiry(self) -> None:
+        """End the operation with an error when the caller's token expires."""
+        expires_at = self.stream.expires_at
+        if expires_at is not None and not self.done:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, expires_at - time.time())
+            self._expiry = loop.call_at(loop.time() + delay, self._expired)
+
+    def _expired(self) -> None:
+        self._finish({"id": self.operation_id, "type": "error", "payload": [expired_error()]})
+
+    def _finish(self, message: dict[str, Any]) -> None:
+        if self.done:
+            return
+        self.stop()
+        self.connection.outgoing.last(self.operation_id, orjson.dumps(message).decode())
+        self.connection.forget(self.operation_id, self)
+
+    def stop(self) -> None:
+        """Leave the shared subscription; nothing more is queued for this operation."""
+        if self.done:
+            return
+        self.done = True
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self.stream.close()
+
+
 class TransportWsConnection:
     """One client connection and its running operations."""
 
@@ -53,24 +174,49 @@ class TransportWsConnection:
         gateway: Gateway,
         *,
         options: SubscriptionOptions,
+        hub: SubscriptionHub | None = None,
     ) -> None:
         self.websocket = websocket
         self.gateway = gateway
         self.options = options
+        self.hub = hub or SubscriptionHub(gateway, options)
         self.max_operations = options.max_operations_per_connection
-        self.keepalive = options.heartbeat_seconds
+        self.keepalive = options.ping_interval_seconds
         self.init_timeout = options.init_timeout_seconds
         self.acknowledged = False
         self.init_received = False
         self.claims: dict[str, Any] | None = None
         self.headers: dict[str, str] = {}
-        self.operations: dict[str, asyncio.Task[None]] = {}
-        self._send_lock = asyncio.Lock()
+        self.operations: dict[str, asyncio.Task[None] | _Operation] = {}
+        self.outgoing = Outgoing(options.buffer_size)
+        self._writer: asyncio.Task[None] | None = None
+
+    def send_now(self, message: dict[str, Any]) -> None:
+        """Queue a protocol message (sent in order, never dropped)."""
+        self.outgoing.control(orjson.dumps(message).decode())
 
     async def send(self, message: dict[str, Any]) -> None:
-        async with self._send_lock:
-            if self.websocket.application_state == WebSocketState.CONNECTED:
-                await self.websocket.send_text(orjson.dumps(message).decode())
+        """Queue a protocol message; returns once it is queued, not sent."""
+        self.send_now(message)
+
+    async def _write(self) -> None:
+        """The one task writing to the socket: control messages first, then events."""
+        websocket = self.websocket
+        # The ASGI send itself (accepted, text frames only): Starlette's wrapper only re-checks
+        # states this task already knows, at a cost per event that thousands of clients add up.
+        send = websocket._send
+        outgoing = self.outgoing
+        while True:
+            text = outgoing.next()
+            if text is None:
+                await outgoing.wait()
+                continue
+            if websocket.application_state != WebSocketState.CONNECTED:
+                return
+            try:
+                await send({"type": "websocket.send", "text": text})
+            except Exception:  # the client went away; the receive loop sees it too
+                return
 
     async def serve(self) -> None:
         offered = self.websocket.scope.get("subprotocols") or []
@@ -80,22 +226,37 @@ class TransportWsConnection:
             return
         await self.websocket.accept(subprotocol=SUBPROTOCOL)
         heartbeat = asyncio.create_task(self._heartbeat())
+        self._writer = asyncio.create_task(self._write())
         try:
             await self._receive_loop()
         except _Close as close:
+            await self._flush()
             with contextlib.suppress(Exception):
                 await self.websocket.close(close.code, close.reason)
         except WebSocketDisconnect:
             pass
         finally:
             heartbeat.cancel()
-            tasks = list(self.operations.values())
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            self._writer.cancel()
+            running = list(self.operations.values())
             self.operations.clear()
+            for operation in running:
+                if isinstance(operation, _Operation):
+                    operation.stop()
+                else:
+                    operation.cancel()
+            for operation in running:
+                if not isinstance(operation, _Operation):
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await operation
+
+    async def _flush(self, within: float = 1.0) -> None:
+        """Let the writer send what is queued (before a close frame)."""
+        deadline = time.monotonic() + within
+        while self.outgoing.pending and time.monotonic() < deadline:
+            if self._writer is None or self._writer.done():
+                return
+            await asyncio.sleep(0.005)
 
     async def _heartbeat(self) -> None:
         with contextlib.suppress(Exception):
@@ -140,13 +301,16 @@ class TransportWsConnection:
                 await self._subscribe(message)
             elif kind == "complete":
                 operation_id = message.get("id")
-                task = (
+                operation = (
                     self.operations.pop(operation_id, None)
                     if isinstance(operation_id, str)
                     else None
                 )
-                if task is not None:
-                    task.cancel()
+                if isinstance(operation, _Operation):
+                    operation.stop()
+                    self.outgoing.discard(operation.operation_id)
+                elif operation is not None:
+                    operation.cancel()
             else:
                 raise _Close(4400, f"Unexpected message type {kind[:40]!r}")
 
@@ -190,10 +354,11 @@ class TransportWsConnection:
             raise _Close(4403, "Forbidden: the token expired")
         task = asyncio.create_task(self._run(operation_id, payload))
         self.operations[operation_id] = task
-        task.add_done_callback(lambda _: self._forget(operation_id, task))
+        task.add_done_callback(lambda _: self.forget(operation_id, task))
 
-    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
-        if self.operations.get(operation_id) is task:
+    def forget(self, operation_id: str, running: asyncio.Task[None] | _Operation) -> None:
+        """``running`` ended: its id may be used again."""
+        if self.operations.get(operation_id) is running:
             del self.operations[operation_id]
 
     async def _run(self, operation_id: str, payload: dict[str, Any]) -> None:
@@ -227,8 +392,12 @@ class TransportWsConnection:
                 variables=variables or {},
                 headers=self.headers,
                 claims=self.claims,
-                options=self.options,
+                hub=self.hub,
             )
+            if self.operations.get(operation_id) is not asyncio.current_task():
+                return  # completed by the client while it was being planned
+            operation = _Operation(self, operation_id, stream)
+            stream.attach(operation)
         except errors.RequestError as error:
             await self.send({"id": operation_id, "type": "error", "payload": error.errors})
             return
@@ -238,19 +407,9 @@ class TransportWsConnection:
             log.exception("Unexpected error while starting a subscription")
             await self._internal_error(operation_id)
             return
-        try:
-            async for response in stream.responses():
-                await self.send({"id": operation_id, "type": "next", "payload": response})
-            await self.send({"id": operation_id, "type": "complete"})
-        except TokenExpired:
-            await self.send({"id": operation_id, "type": "error", "payload": [expired_error()]})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("Unexpected error in a subscription")
-            await self._internal_error(operation_id)
-        finally:
-            await stream.aclose()
+        # From here the operation lives without a task: events are pushed to it.
+        self.operations[operation_id] = operation
+        operation.arm_expiry()
 
     async def _internal_error(self, operation_id: str) -> None:
         error = errors.graphql_error("Internal server error", code=errors.INTERNAL_SERVER_ERROR)
@@ -258,11 +417,14 @@ class TransportWsConnection:
             await self.send({"id": operation_id, "type": "error", "payload": [error]})
 
 
-def websocket_endpoint(gateway: Gateway, *, options: SubscriptionOptions) -> Any:
+def websocket_endpoint(
+    gateway: Gateway, *, options: SubscriptionOptions, hub: SubscriptionHub | None = None
+) -> Any:
     """The ASGI WebSocket endpoint serving ``graphql-transport-ws`` on ``gateway``."""
+    hub = hub or SubscriptionHub(gateway, options)
 
     async def endpoint(websocket: WebSocket) -> None:
-        connection = TransportWsConnection(websocket, gateway, options=options)
+        connection = TransportWsConnection(websocket, gateway, options=options, hub=hub)
         try:
             await connection.serve()
         except Exception:  # never let a handler failure escape as a 1011 without a log

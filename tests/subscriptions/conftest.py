@@ -52,6 +52,7 @@ async def live_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     await stack.start()
     options = stack.router_app.state.subscription_options  # type: ignore[attr-defined]
     options.heartbeat_seconds = 0.5
+    options.ping_interval_seconds = 0.5
     options.max_operations_per_connection = 5
     try:
         yield stack

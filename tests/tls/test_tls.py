@@ -44,7 +44,7 @@ from router.fetcher import (
     router_ssl_context,
 )
 from router.gateway import Gateway
-from router.subscriptions.stream import open_stream
+from router.subscriptions.stream import QueuedSubscriber, open_stream
 from router.subscriptions.upstream import SUBPROTOCOL, UpstreamSubscription
 from router.supergraph import Supergraph
 from shared.keys import KeyRing, generate_key
@@ -532,7 +532,8 @@ async def test_gateway_shares_one_context_between_its_clients(pki: Pki) -> None:
                 headers={},
                 claims=None,
             )
-            assert stream.upstream.tls is tls
+            stream.attach(QueuedSubscriber(1))
+            assert stream.shared is not None and stream.shared.upstream.tls is tls
             await stream.aclose()
         finally:
             await gateway.stop()

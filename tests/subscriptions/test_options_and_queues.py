@@ -1,0 +1,98 @@
+"""router.yaml ``subscription:`` and a connection's outgoing queue (slow clients)."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.config import RouterConfig
+from router.subscriptions.websocket import Outgoing
+
+ROUTER_YAML = {
+    "subscription": {
+        "enable_deduplication": False,
+        "queue_capacity": 4,
+        "max_opened_subscriptions": 1000,
+        "heartbeat_interval": "2s",
+        "ping_interval": "20s",
+        "max_operations_per_connection": 7,
+        "init_timeout": "500ms",
+        "resubscribe_give_up": "30s",
+        "replay_latest": ["Subscription.orderUpdated"],
+    }
+}
+
+
+def test_router_yaml_sets_the_subscription_options() -> None:
+    options = RouterConfig.from_mapping(ROUTER_YAML).subscription
+    assert options.deduplicate is False
+    assert options.buffer_size == 4
+    assert options.max_opened_subscriptions == 1000
+    assert options.heartbeat_seconds == 2.0
+    assert options.ping_interval_seconds == 20.0
+    assert options.max_operations_per_connection == 7
+    assert options.init_timeout_seconds == 0.5
+    assert options.resubscribe_give_up_seconds == 30.0
+    assert options.replay_latest == frozenset({"Subscription.orderUpdated"})
+
+
+def test_without_a_section_identical_subscriptions_are_shared_and_nothing_replayed() -> None:
+    options = RouterConfig.from_mapping({}).subscription
+    assert options.deduplicate is True
+    assert options.replay_latest == frozenset()
+    assert options.max_opened_subscriptions is None
+
+
+@pytest.mark.parametrize(
+    "section",
+    [{"replay_latest": "Subscription.orderUpdated"}, {"replay_latest": ["orderUpdated"]}],
+)
+def test_replay_latest_takes_a_list_of_coordinates(section: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="replay_latest"):
+        RouterConfig.from_mapping({"subscription": section})
+
+
+def test_a_queue_capacity_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="queue_capacity"):
+        RouterConfig.from_mapping({"subscription": {"queue_capacity": 0}})
+
+
+def _drain(outgoing: Outgoing) -> list[str]:
+    sent = []
+    while (text := outgoing.next()) is not None:
+        sent.append(text)
+    return sent
+
+
+def test_a_slow_client_keeps_the_latest_events_of_each_operation() -> None:
+    outgoing = Outgoing(3)
+    for i in range(10):
+        outgoing.event("a", f"a{i}")
+    outgoing.event("b", "b0")
+    assert _drain(outgoing) == ["a7", "a8", "a9", "b0"]
+    assert outgoing.dropped == 7
+
+
+def test_protocol_messages_go_first_and_are_never_dropped() -> None:
+    outgoing = Outgoing(1)
+    outgoing.event("a", "a0")
+    for i in range(5):
+        outgoing.control(f"pong{i}")
+    assert _drain(outgoing) == [f"pong{i}" for i in range(5)] + ["a0"]
+
+
+def test_an_operations_complete_follows_its_queued_events() -> None:
+    outgoing = Outgoing(2)
+    outgoing.event("a", "a0")
+    outgoing.event("a", "a1")
+    outgoing.last("a", "complete-a")
+    outgoing.last("b", "complete-b")  # nothing queued for b: goes out in order
+    assert _drain(outgoing) == ["complete-b", "a0", "a1", "complete-a"]
+
+
+def test_a_completed_operations_queued_events_are_discarded() -> None:
+    outgoing = Outgoing(4)
+    outgoing.event("a", "a0")
+    outgoing.event("b", "b0")
+    outgoing.discard("a")
+    assert _drain(outgoing) == ["b0"]
+    assert not outgoing.pending
