@@ -303,7 +303,7 @@ def create_app(
             WebSocketRoute(
                 "/graphql",
                 subscriptions.websocket_endpoint(
-                    gateway, options=subscription_options, hub=subscription_hub
+                    gateway, options=subscription_options, hub=subscription_hub, edge=edge
                 ),
             ),
             Route("/health", health, methods=["GET"]),

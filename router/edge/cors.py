@@ -9,6 +9,9 @@ the router serves) need no CORS at all.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -30,3 +33,19 @@ def cors_middleware(config: CorsConfig) -> Middleware:
         expose_headers=list(config.expose_headers),
         max_age=int(config.max_age) if config.max_age is not None else BROWSER_DEFAULT_MAX_AGE,
     )
+
+
+def websocket_origin_allowed(config: CorsConfig, origin: str | None, host: str | None) -> bool:
+    """Whether a WebSocket upgrade from ``origin`` may proceed.
+
+    Browsers apply no CORS to WebSockets, so the router checks the ``Origin`` itself (against
+    cross-site WebSocket hijacking): no ``Origin`` (not a browser), the router's own origin
+    (the explorer it serves) and the origins CORS allows pass; any other is refused.
+    """
+    if not origin or config.allow_any_origin:
+        return True
+    if host and urlsplit(origin).netloc.lower() == host.lower():
+        return True
+    if origin in config.origins:
+        return True
+    return any(re.fullmatch(pattern, origin) for pattern in config.match_origins)

@@ -19,11 +19,12 @@ from typing import Any, cast
 import orjson
 from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 
 from router.edge import errors as codes
 from router.edge.apq import AutomaticPersistedQueries
 from router.edge.config import EdgeConfig
-from router.edge.cors import cors_middleware
+from router.edge.cors import cors_middleware, websocket_origin_allowed
 from router.edge.csrf import CsrfPrevention
 from router.edge.rate_limit import KeyFunction, RateLimiter, default_client_key
 from router.edge.safelist import (
@@ -93,6 +94,23 @@ class Edge:
             await self.claims(request)
         if self.rate_limiter is not None:
             await self.rate_limiter.check(request)
+
+    async def admit_websocket(self, websocket: WebSocket) -> None:
+        """A WebSocket upgrade: its ``Origin`` (CORS does not cover WebSockets), rate limits."""
+        headers = websocket.headers
+        if not websocket_origin_allowed(
+            self.config.cors, headers.get("origin"), headers.get("host")
+        ):
+            raise RequestError(
+                "This origin may not open WebSockets to the router", code="FORBIDDEN", status=403
+            )
+        if self.rate_limiter is not None:
+            await self.rate_limiter.check(websocket)
+
+    async def admit_operation(self, websocket: WebSocket) -> None:
+        """One operation started on a WebSocket counts as one request for the rate limits."""
+        if self.rate_limiter is not None:
+            await self.rate_limiter.check(websocket)
 
     async def claims(self, request: Request) -> Mapping[str, Any] | None:
         """Verified claims, left on ``request.state.claims`` for partner and client keys.

@@ -12,6 +12,12 @@ Protocol violations close the socket with the protocol's codes: 4400 malformed m
 token), 4406 subprotocol not offered, 4408 no ``connection_init`` in time, 4409 duplicate
 operation id, 4429 a second ``connection_init`` or more than ``max_operations`` operations
 at once. A failing operation never takes the connection down.
+
+Before the upgrade the edge refuses origins CORS does not allow (403) and over-limit clients
+(429 with ``Retry-After``); each operation started counts against the rate limits too (an
+``error`` for that operation, the connection stays). Events reach the socket through one
+writer per connection (``Outgoing``): protocol messages first, then each operation's latest
+``queue_capacity`` events, so a slow client only ever loses its own stale events.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from router import errors
@@ -32,6 +39,7 @@ from router.subscriptions.options import SubscriptionOptions
 from router.subscriptions.stream import SubscriptionStream, expired_error, open_stream
 
 if TYPE_CHECKING:
+    from router.edge import Edge
     from router.gateway import Gateway
 
 log = logging.getLogger("router.subscriptions")
@@ -175,9 +183,11 @@ class TransportWsConnection:
         *,
         options: SubscriptionOptions,
         hub: SubscriptionHub | None = None,
+        edge: Edge | None = None,
     ) -> None:
         self.websocket = websocket
         self.gateway = gateway
+        self.edge = edge
         self.options = options
         self.hub = hub or SubscriptionHub(gateway, options)
         self.max_operations = options.max_operations_per_connection
@@ -219,6 +229,12 @@ class TransportWsConnection:
                 return
 
     async def serve(self) -> None:
+        if self.edge is not None:
+            try:
+                await self.edge.admit_websocket(self.websocket)
+            except errors.RequestError as refused:
+                await self._deny(refused)
+                return
         offered = self.websocket.scope.get("subprotocols") or []
         if SUBPROTOCOL not in offered:
             await self.websocket.accept()
@@ -249,6 +265,16 @@ class TransportWsConnection:
                 if not isinstance(operation, _Operation):
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await operation
+
+    async def _deny(self, refused: errors.RequestError) -> None:
+        """Refuse the upgrade with the error's HTTP status (403 where the server cannot)."""
+        if "websocket.http.response" in (self.websocket.scope.get("extensions") or {}):
+            body = orjson.dumps({"errors": refused.errors})
+            headers = {**(refused.headers or {}), "content-type": "application/json"}
+            response = Response(body, status_code=refused.status, headers=headers)
+            await self.websocket.send_denial_response(response)
+        else:
+            await self.websocket.close(4403, refused.errors[0]["message"][:120])
 
     async def _flush(self, within: float = 1.0) -> None:
         """Let the writer send what is queued (before a close frame)."""
@@ -332,6 +358,7 @@ class TransportWsConnection:
         self.headers = {
             k: v for k, v in headers.items() if k in ("authorization", "traceparent", "tracestate")
         }
+        self.websocket.state.claims = self.claims  # the rate limits' client key
         self.acknowledged = True
         await self.send({"type": "connection_ack"})
 
@@ -352,6 +379,12 @@ class TransportWsConnection:
             raise _Close(4429, "Too many subscriptions on this connection")
         if self._token_expired():
             raise _Close(4403, "Forbidden: the token expired")
+        if self.edge is not None:
+            try:
+                await self.edge.admit_operation(self.websocket)
+            except errors.RequestError as refused:
+                await self.send({"id": operation_id, "type": "error", "payload": refused.errors})
+                return
         task = asyncio.create_task(self._run(operation_id, payload))
         self.operations[operation_id] = task
         task.add_done_callback(lambda _: self.forget(operation_id, task))
@@ -418,13 +451,21 @@ class TransportWsConnection:
 
 
 def websocket_endpoint(
-    gateway: Gateway, *, options: SubscriptionOptions, hub: SubscriptionHub | None = None
+    gateway: Gateway,
+    *,
+    options: SubscriptionOptions,
+    hub: SubscriptionHub | None = None,
+    edge: Edge | None = None,
 ) -> Any:
-    """The ASGI WebSocket endpoint serving ``graphql-transport-ws`` on ``gateway``."""
+    """The ASGI WebSocket endpoint serving ``graphql-transport-ws`` on ``gateway``.
+
+    With ``edge``, upgrades from origins CORS does not allow are refused (403) and the rate
+    limits count the upgrade and each operation started on it.
+    """
     hub = hub or SubscriptionHub(gateway, options)
 
     async def endpoint(websocket: WebSocket) -> None:
-        connection = TransportWsConnection(websocket, gateway, options=options, hub=hub)
+        connection = TransportWsConnection(websocket, gateway, options=options, hub=hub, edge=edge)
         try:
             await connection.serve()
         except Exception:  # never let a handler failure escape as a 1011 without a log
