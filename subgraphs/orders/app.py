@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from shared.subgraph import SubgraphRuntime, create_subgraph_app
-from subgraphs.orders import events
+from subgraphs.orders import demo, events
 from subgraphs.orders.loaders import create_loaders
 from subgraphs.orders.schema import schema
 
@@ -19,4 +19,5 @@ def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
         schema=schema,
         make_loaders=create_loaders,
         register_consumers=events.register_consumers,
+        seed=demo.seed,
     )

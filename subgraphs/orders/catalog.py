@@ -68,6 +68,12 @@ class PricedLines:
     currency: str
 
 
+SMALL_ORDER_THRESHOLD = 1000
+"""The chain's small-order line: items below 10.00 (minor units) pay the surcharge."""
+SMALL_ORDER_SURCHARGE = 100
+"""The chain's small-order surcharge: 1.00 (minor units)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryQuote:
     """geo's answer to ``deliveryQuote`` (amounts in minor units of ``currency``)."""
@@ -89,6 +95,11 @@ class DeliveryQuote:
     tipping_allowed: bool = True
     payment_methods: tuple[str, ...] | None = None
     """What the store accepts (CARD, CASH, GIFT_CARD); None when unknown."""
+    small_order_threshold: int = SMALL_ORDER_THRESHOLD
+    """Items subtotals below this pay ``small_order_surcharge`` (0: no small-order rule)."""
+    small_order_surcharge: int = SMALL_ORDER_SURCHARGE
+    """The store's small-order surcharge. geo does not publish the rule per store yet, so
+    :class:`SubgraphCatalog` quotes the chain's defaults."""
 
 
 class Catalog(Protocol):

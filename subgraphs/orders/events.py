@@ -1,5 +1,5 @@
 """What orders publishes (``OrderPlaced``, ``OrderStatusChanged``, ``OrderModified``) and
-consumes (``PaymentAuthorized``, ``PaymentDeclined``, ``DriverAssigned``,
+consumes (``PaymentAuthorized``, ``PaymentDeclined``, ``PaymentRefunded``, ``DriverAssigned``,
 ``DeliveryCompleted``). Events are staged in the outbox in the transaction of the change
 (``stage_*``; ``shared.outbox`` publishes them once committed); consumers are idempotent
 by event id (``handled_events``, written in the same transaction as the change).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +19,19 @@ from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
 from subgraphs.orders import service
 from subgraphs.orders.models import Order
+from subgraphs.orders.pricing import as_utc
 
 log = logging.getLogger(__name__)
 
 SOURCE = "orders"
 GROUP = "orders"
-CONSUMED = ("PaymentAuthorized", "PaymentDeclined", "DriverAssigned", "DeliveryCompleted")
+CONSUMED = (
+    "PaymentAuthorized",
+    "PaymentDeclined",
+    "PaymentRefunded",
+    "DriverAssigned",
+    "DeliveryCompleted",
+)
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -135,6 +143,16 @@ async def stage_order_modified(session: AsyncSession, order: Order) -> None:
     )
 
 
+def _moment(value: Any) -> datetime | None:
+    """An ISO timestamp of a payload as aware UTC; None when missing or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
 async def handle(runtime: SubgraphRuntime, event: Event) -> None:
     """Apply one consumed event once, with any status change it caused, in one transaction."""
     payload = event.payload
@@ -152,6 +170,15 @@ async def handle(runtime: SubgraphRuntime, event: Event) -> None:
         elif event.type == "PaymentDeclined":
             change = await service.move_by_event(
                 session=session, order_id=order_id, to="CANCELLED", actor="payments"
+            )
+        elif event.type == "PaymentRefunded":
+            change = await service.refund_by_event(
+                session=session,
+                order_id=order_id,
+                actor=str(payload.get("actor") or "payments"),
+                payment_captured=bool(payload.get("capturedAt")),
+                fully_refunded=bool(payload.get("fullyRefunded")),
+                now=_moment(payload.get("refundedAt")),
             )
         elif event.type == "DriverAssigned":
             change = await service.move_by_event(

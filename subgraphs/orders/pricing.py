@@ -86,6 +86,16 @@ def compute_tax(taxable: int, basis_points: int) -> int:
     return (taxable * basis_points + BASIS_POINTS // 2) // BASIS_POINTS
 
 
+def small_order_surcharge(*, subtotal: int, threshold: int, amount: int) -> int:
+    """``amount`` when the items subtotal is below the store's small-order ``threshold``.
+
+    Judged on the subtotal before discounts, so a coupon never adds a surcharge; an empty
+    subtotal (nothing to make) pays none. DELIVERY orders must reach the store's minimum
+    anyway, so with the chain's defaults the surcharge meets small CARRYOUT orders.
+    """
+    return max(amount, 0) if 0 < subtotal < threshold else 0
+
+
 def price_breakdown(
     *,
     subtotal: int,
@@ -262,6 +272,11 @@ async def price_cart(*, catalog: Catalog, cart: Cart, now: datetime | None = Non
         tax_rate_basis_points=quote.tax_rate_basis_points,
         discounts=discounts,
         delivery_fee=quote.delivery_fee if delivery else 0,
+        surcharge=small_order_surcharge(
+            subtotal=priced.subtotal,
+            threshold=quote.small_order_threshold,
+            amount=quote.small_order_surcharge,
+        ),
         tip=cart.tip,
     )
     return PricedCart(cart=cart, lines=priced.lines, price=price, quote=quote, coupons=applied)

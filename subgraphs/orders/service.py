@@ -8,6 +8,7 @@ commits, then publishes them (``events.py``).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,12 +26,16 @@ from subgraphs.orders.catalog import CartLine, Catalog
 from subgraphs.orders.models import HandledEvent, Order, OrderLine, OrderNumberCounter, OrderStage
 from subgraphs.orders.pricing import Cart, DeliveryAddress, PricedCart, as_utc, price_cart
 
+log = logging.getLogger(__name__)
+
 FLOWS: dict[str, tuple[str, ...]] = {
     "DELIVERY": ("PLACED", "PREP", "BAKE", "QUALITY_CHECK", "OUT_FOR_DELIVERY", "DELIVERED"),
     "CARRYOUT": ("PLACED", "PREP", "BAKE", "QUALITY_CHECK", "READY_FOR_PICKUP", "PICKED_UP"),
 }
 """The tracker's stages per service method, in order."""
 FINAL_STATUSES = frozenset({"DELIVERED", "PICKED_UP", "CANCELLED", "REFUNDED"})
+REFUNDABLE_STATUSES = frozenset({"DELIVERED", "PICKED_UP", "CANCELLED"})
+"""Where REFUNDED comes from: a handed-over order, or one cancelled after its capture."""
 PAYMENT_METHODS = ("CARD", "CASH", "GIFT_CARD")
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -514,3 +519,50 @@ async def move_by_event(
     if to not in flow or flow.index(to) <= flow.index(order.status):
         return None
     return move(order, to, actor=actor, now=now or utcnow())
+
+
+def check_refund(*, current: str, payment_captured: bool) -> None:
+    """INVALID_TRANSITION unless an order at ``current`` may become REFUNDED.
+
+    Only a payment that was captured can be paid back, and only an order that was
+    handed over (DELIVERED, PICKED_UP) or CANCELLED ends REFUNDED; an order still on
+    the tracker stays there (a refund there is a goodwill gesture, not the order's end).
+    """
+    if current == "REFUNDED":
+        raise Conflict("The order is REFUNDED already.", code="INVALID_TRANSITION")
+    if current not in REFUNDABLE_STATUSES:
+        raise Conflict(
+            f"A {current} order cannot be refunded; it must be delivered, picked up or "
+            "cancelled first.",
+            code="INVALID_TRANSITION",
+        )
+    if not payment_captured:
+        raise Conflict(
+            "Only an order whose payment was captured can be refunded.",
+            code="INVALID_TRANSITION",
+        )
+
+
+async def refund_by_event(
+    *,
+    session: AsyncSession,
+    order_id: str,
+    actor: str,
+    payment_captured: bool,
+    fully_refunded: bool,
+    now: datetime | None = None,
+) -> StatusChange | None:
+    """Payments paid the money back: the order becomes REFUNDED once it is paid back in full.
+
+    A partial refund, an unknown order, or a refund the order's state does not allow
+    (:func:`check_refund`) changes nothing; news of a refund never fails the consumer.
+    """
+    order = await session.get(Order, order_id)
+    if order is None or not fully_refunded:
+        return None
+    try:
+        check_refund(current=order.status, payment_captured=payment_captured)
+    except Conflict as refused:
+        log.info("refund of order %s not applied: %s", order_id, refused)
+        return None
+    return move(order, "REFUNDED", actor=actor, now=now or utcnow())

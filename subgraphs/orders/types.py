@@ -189,7 +189,10 @@ class PriceBreakdown:
     subtotal: Money = strawberry.field(description="Sum of the lines.")
     discounts: Money = strawberry.field(description="Coupon and promotion savings.")
     delivery_fee: Money = strawberry.field(description="Delivery fee (delivery orders only).")
-    surcharge: Money = strawberry.field(description="Other store surcharges.")
+    surcharge: Money = strawberry.field(
+        description="The store's small-order surcharge: a flat amount (1.00 by default) when "
+        "the items subtotal, before discounts, is below its threshold (10.00 by default)."
+    )
     tax: Money = strawberry.field(
         description="Sales tax on subtotal - discounts + delivery fee + surcharge, rounded half up."
     )

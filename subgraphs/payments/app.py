@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from shared.subgraph import SubgraphRuntime, create_subgraph_app
-from subgraphs.payments import events
+from subgraphs.payments import demo, events
 from subgraphs.payments.config import create_gateway, payments_settings
 from subgraphs.payments.loaders import create_loaders
 from subgraphs.payments.rest import create_rest_router
@@ -25,6 +25,7 @@ def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
         schema=schema,
         make_loaders=create_loaders,
         register_consumers=events.register_consumers,
+        seed=demo.seed,
     )
     app.include_router(create_rest_router(runtime))
     return app

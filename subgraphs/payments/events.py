@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import outbox
 from shared.bus import Event
 from shared.subgraph import SubgraphRuntime
-from subgraphs.payments import service
+from subgraphs.payments import refunds, service
 from subgraphs.payments.gateway import PaymentGateway, TestGateway
 
 SOURCE = "payments"
@@ -82,12 +82,13 @@ async def _on_status_changed(runtime: SubgraphRuntime, event: Event) -> None:
                     session=session, gateway=gateway, payment=payment
                 )
         elif payload["to"] == "CANCELLED":
-            announcement = await service.settle_cancellation(
+            announcement = await refunds.settle_cancellation(
                 session=session,
                 gateway=gateway,
                 order_id=payload["orderId"],
                 customer_id=payload["customerId"],
                 store_id=payload["storeId"],
+                actor=str(payload.get("actor") or SOURCE),
             )
         await stage(session, [announcement])
         await session.commit()

@@ -1,11 +1,11 @@
-"""The payments database: one payment per order, invoices and handled events."""
+"""The payments database: one payment per order, its refunds, invoices and handled events."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
@@ -44,6 +44,27 @@ class Payment(Base):
     order_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Refund(Base):
+    """One refund request carried out, remembered under its request key.
+
+    The key makes a refund idempotent per request: asking again with a key this payment
+    has seen answers with this row instead of paying back twice.
+    """
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("payment_id", "request_key", name="uq_refunds_payment_request"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(String(64), index=True)
+    request_key: Mapped[str] = mapped_column(String(240))
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Invoice(Base):

@@ -14,9 +14,10 @@ import strawberry
 from strawberry.types import Info
 
 from shared import outbox
+from shared.auth import require_principal
 from shared.gql_types import Money, money
 from shared.subgraph import SubgraphContext, create_schema
-from subgraphs.payments import events, models, service
+from subgraphs.payments import events, models, refunds, service
 from subgraphs.payments.config import invoice_pdf_url, payments_settings
 
 
@@ -157,11 +158,20 @@ class CapturePaymentInput:
     order_id: strawberry.ID = strawberry.field(description="The order.")
 
 
-@strawberry.input(description="Which order's payment to refund, and how much.")
+@strawberry.input(description="Which order's payment to refund, how much and why.")
 class RefundPaymentInput:
     order_id: strawberry.ID = strawberry.field(description="The order.")
     amount: int | None = strawberry.field(
         default=None, description="Minor units to pay back; omit for all that is left."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Why, in a few words (kept with the refund)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A key the client generates per refund (1-200 characters); sending the "
+        "same request again with it returns the first refund instead of paying back twice. "
+        "Omitted: the same amount for the same reason counts as the same request.",
     )
 
 
@@ -171,9 +181,31 @@ class CapturePaymentPayload:
     invoice: Invoice | None = strawberry.field(description="The invoice issued with it.")
 
 
+@strawberry.type(description="Money paid back on a payment, by one refund request.")
+class Refund:
+    id: strawberry.ID = strawberry.field(description="Opaque id.")
+    amount: Money = strawberry.field(description="How much was paid back.")
+    reason: str | None = strawberry.field(description="Why, as given.")
+    created_at: datetime = strawberry.field(description="When it was paid back (UTC).")
+
+    @classmethod
+    def from_row(cls, row: models.Refund, currency: str) -> Refund:
+        return cls(
+            id=strawberry.ID(row.id),
+            amount=money(row.amount, currency),
+            reason=row.reason,
+            created_at=row.created_at,
+        )
+
+
 @strawberry.type(description="Result of refundPayment.")
 class RefundPaymentPayload:
     payment: Payment = strawberry.field(description="The payment after the refund.")
+    refund: Refund = strawberry.field(description="The refund this request made.")
+    replayed: bool = strawberry.field(
+        description="True when this request was carried out before: its first refund is "
+        "returned and nothing more was paid back."
+    )
 
 
 @strawberry.type
@@ -215,29 +247,43 @@ class Mutation:
             payment=Payment.from_row(payment), invoice=Invoice.from_row(invoice)
         )
 
-    @strawberry.mutation(description="Pay back some or all of a captured payment (store staff).")
+    @strawberry.mutation(
+        description="Pay back some or all of a captured payment (store staff), once per "
+        "request: a repeated request returns its first refund. Paid back in full, the order "
+        "becomes REFUNDED."
+    )
     async def refund_payment(
         self,
         info: Info[SubgraphContext, None],
         input: Annotated[
             RefundPaymentInput,
-            strawberry.argument(description="The order and the amount to refund."),
+            strawberry.argument(description="The order, the amount and the request's key."),
         ],
     ) -> RefundPaymentPayload:
         runtime = info.context.runtime
+        caller = require_principal(info.context.principal)
         async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             payment = await service.staff_payment(
-                session=session, principal=info.context.principal, order_id=str(input.order_id)
+                session=session, principal=caller, order_id=str(input.order_id)
             )
-            announcement = await service.refund(
+            outcome = await refunds.refund(
                 session=session,
                 gateway=events.gateway_of(runtime),
                 payment=payment,
+                key=refunds.request_key(
+                    idempotency_key=input.idempotency_key, amount=input.amount, reason=input.reason
+                ),
+                actor=caller.user_id,
                 amount=input.amount,
+                reason=input.reason,
             )
-            await events.stage(session, [announcement])
+            await events.stage(session, [outcome.announcement])
             await session.commit()
-        return RefundPaymentPayload(payment=Payment.from_row(payment))
+        return RefundPaymentPayload(
+            payment=Payment.from_row(payment),
+            refund=Refund.from_row(outcome.refund, payment.currency),
+            replayed=outcome.replayed,
+        )
 
 
 schema = create_schema(query=Query, mutation=Mutation, types=(Order,))

@@ -5,6 +5,7 @@ Plain async functions with keyword-only arguments over a SQLAlchemy session and 
 call carries an idempotency key derived from the payment (``<payment id>:capture``),
 so a retried step repeats the first answer instead of charging twice. Functions
 return :class:`Announcement` records; the caller commits, then publishes them.
+Refunds and cancellations are in :mod:`subgraphs.payments.refunds`.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ async def release_late_authorization(
         await gateway.void(reference=reference, idempotency_key=f"{payment_id}:void")
 
 
-# --- capture, void, refund --------------------------------------------------------------
+# --- capture and invoices ---------------------------------------------------------------
 
 
 async def next_invoice_number(*, session: AsyncSession, now: datetime) -> str:
@@ -307,95 +308,6 @@ async def capture(
     payment.updated_at = now
     await issue_invoice(session=session, payment=payment, now=now)
     return announce("PaymentCaptured", payment)
-
-
-async def settle_cancellation(
-    *,
-    session: AsyncSession,
-    gateway: PaymentGateway,
-    order_id: str,
-    customer_id: str,
-    store_id: str,
-    now: datetime | None = None,
-) -> Announcement | None:
-    """The order was cancelled: void a hold, refund a capture, or remember it for later."""
-    now = now or utcnow()
-    payment = await payment_for_order(session=session, order_id=order_id)
-    if payment is None:
-        # The cancellation overtook OrderPlaced: never authorize this order.
-        session.add(
-            Payment(
-                id=new_id("pay"),
-                order_id=order_id,
-                customer_id=customer_id,
-                store_id=store_id,
-                method="CARD",
-                status="VOIDED",
-                amount=0,
-                currency="USD",
-                refunded_amount=0,
-                refund_count=0,
-                order_data={},
-                voided_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        return None
-    payment.updated_at = now
-    if payment.status == "AUTHORIZED" or (payment.status == "PENDING"):
-        if payment.status == "AUTHORIZED" and payment.gateway_reference:
-            await gateway.void(
-                reference=payment.gateway_reference, idempotency_key=f"{payment.id}:void"
-            )
-        payment.status = "VOIDED"
-        payment.voided_at = now
-        return announce("PaymentVoided", payment)
-    if payment.status == "CAPTURED":
-        return await refund(session=session, gateway=gateway, payment=payment, now=now)
-    return None
-
-
-async def refund(
-    *,
-    session: AsyncSession,
-    gateway: PaymentGateway,
-    payment: Payment,
-    amount: int | None = None,
-    now: datetime | None = None,
-) -> Announcement:
-    """Pay back ``amount`` (default: all that is left) of a captured payment."""
-    left = payment.amount - payment.refunded_amount
-    if payment.status != "CAPTURED" or left <= 0:
-        raise Conflict(
-            f"A {payment.status} payment cannot be refunded.", code="INVALID_PAYMENT_STATE"
-        )
-    amount = left if amount is None else amount
-    if not 0 < amount <= left:
-        raise DomainError(
-            f"The refund must be between 1 and {left} (minor units).",
-            code="INVALID_AMOUNT",
-            field="amount",
-        )
-    now = now or utcnow()
-    number = payment.refund_count + 1
-    if payment.method in GATEWAY_METHODS:
-        try:
-            result: GatewayResult = await gateway.refund(
-                reference=payment.gateway_reference or "",
-                amount=amount,
-                idempotency_key=f"{payment.id}:refund:{number}",
-            )
-        except GatewayTimeout as exc:
-            raise GatewayUnavailable(str(exc)) from exc
-        amount = result.amount
-    payment.refund_count = number
-    payment.refunded_amount += amount
-    payment.refunded_at = now
-    payment.updated_at = now
-    if payment.refunded_amount >= payment.amount:
-        payment.status = "REFUNDED"
-    return announce("PaymentRefunded", payment, amount=amount)
 
 
 async def invoice_for_download(

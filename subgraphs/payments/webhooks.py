@@ -26,12 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import utcnow
-from subgraphs.payments import service
+from subgraphs.payments import refunds, service
 from subgraphs.payments.models import Payment
 
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
 EVENT_KEY_PREFIX = "webhook:"
 MAX_EVENT_ID = 64 - len(EVENT_KEY_PREFIX)
+GATEWAY_ACTOR = "gateway"
+"""Who refunded, for a refund made at the gateway itself (e.g. from Stripe's dashboard)."""
 
 
 class WebhookError(Exception):
@@ -208,9 +210,8 @@ async def _charge_refunded(
     if delta <= 0:
         return None  # a refund we made ourselves, or an older event arriving late
     payment.refunded_amount = refunded
-    # Our own next refund must not reuse the idempotency key of one we never sent.
-    payment.refund_count += 1
+    payment.refund_count += 1  # refunds made at the gateway count too
     payment.refunded_at = payment.updated_at = now
     if refunded >= payment.amount:
         payment.status = "REFUNDED"
-    return service.announce("PaymentRefunded", payment, amount=delta)
+    return refunds.refund_announcement(payment, amount=delta, actor=GATEWAY_ACTOR)

@@ -187,7 +187,7 @@ RANGE = {"from": DAY[0].isoformat(), "to": DAY[1].isoformat()}
 
 @pytest.fixture
 async def seeded(start_subgraph):
-    orders = await start_subgraph("orders")
+    orders = await start_subgraph("orders", load_demo_data=False)  # only this test's orders
     async with orders.runtime.db.session() as session:
         placed = await seed(session)
     return orders, placed

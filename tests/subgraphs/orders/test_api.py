@@ -74,8 +74,8 @@ def place_input(key: str = "checkout-1", **changes) -> dict:
 
 @pytest.fixture
 async def orders(start_subgraph):
-    """The orders subgraph with a fake menu and geo."""
-    client = await start_subgraph("orders")
+    """The orders subgraph with a fake menu and geo, without demo orders (lists are counted)."""
+    client = await start_subgraph("orders", load_demo_data=False)
     client.runtime.extras["catalog"] = FakeCatalog()
     return client
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from shared import demo_ids
@@ -126,3 +128,59 @@ async def test_a_capture_the_gateway_did_not_answer_can_be_retried(payments, sta
     gateway.capture = capture
     body = await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
     assert body["data"]["capturePayment"]["payment"]["status"] == "CAPTURED"
+
+
+REFUND_ONCE = """
+mutation($input: RefundPaymentInput!) {
+  refundPayment(input: $input) {
+    payment { status refundedAmount { amount } }
+    refund { id amount { amount } reason }
+    replayed
+  }
+}"""
+
+
+async def test_a_double_submitted_refund_pays_back_once(payments, staff) -> None:
+    await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
+    request = {"orderId": ORDER_ID, "amount": 1000, "reason": "Late", "idempotencyKey": "r-1"}
+    first = (await gql(payments, REFUND_ONCE, {"input": request}, headers=staff))["data"]
+    again = (await gql(payments, REFUND_ONCE, {"input": request}, headers=staff))["data"]
+    assert first["refundPayment"]["replayed"] is False
+    assert again["refundPayment"] == {
+        "payment": {"status": "CAPTURED", "refundedAmount": {"amount": 1000}},
+        "refund": first["refundPayment"]["refund"],
+        "replayed": True,
+    }
+    gateway = events.gateway_of(payments.runtime)
+    assert sum(c.refunded for c in gateway.charges.values()) == 1000
+
+
+async def test_a_refund_submitted_twice_at_once_pays_back_once(payments, staff) -> None:
+    await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
+    request = {"input": {"orderId": ORDER_ID, "idempotencyKey": "r-twice"}}
+    bodies = await asyncio.gather(
+        *(gql(payments, REFUND_ONCE, request, headers=staff) for _ in range(2))
+    )
+    results = sorted(body["data"]["refundPayment"]["replayed"] for body in bodies)
+    assert results == [False, True]
+    gateway = events.gateway_of(payments.runtime)
+    assert sum(c.refunded for c in gateway.charges.values()) == 4302
+
+
+async def test_without_a_key_the_same_refund_asked_twice_is_one_refund(payments, staff) -> None:
+    await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
+    request = {"input": {"orderId": ORDER_ID, "amount": 700, "reason": "Cold pizza"}}
+    for _ in range(2):
+        body = await gql(payments, REFUND_ONCE, request, headers=staff)
+    assert body["data"]["refundPayment"]["replayed"] is True
+    assert body["data"]["refundPayment"]["payment"]["refundedAmount"] == {"amount": 700}
+
+
+async def test_a_refund_key_reused_for_another_amount_is_a_conflict(payments, staff) -> None:
+    await gql(payments, CAPTURE, {"input": {"orderId": ORDER_ID}}, headers=staff)
+    request = {"orderId": ORDER_ID, "amount": 1000, "idempotencyKey": "k"}
+    first = await gql(payments, REFUND_ONCE, {"input": request}, headers=staff)
+    assert "errors" not in first
+    reused = {**request, "amount": 2000}
+    body = await gql(payments, REFUND_ONCE, {"input": reused}, headers=staff)
+    assert body["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_REUSED"
