@@ -8,6 +8,12 @@ staged in a transaction that rolled back never existed. Publishing twice (a cras
 between publishing and marking the row) is allowed: consumers are idempotent by
 event id.
 
+Each row keeps the W3C ``traceparent`` of the transaction that staged it, and the
+event is published with that one, whoever publishes it and however late: the
+consumer's span joins the trace of the request that caused the event, not the
+relay's (which has none). A database whose outbox predates the ``traceparent``
+column (its migration not applied yet) still works, without that link.
+
 Publishers never publish the same row at the same time: on PostgreSQL the rows are
 taken with ``FOR UPDATE SKIP LOCKED`` (replicas, and the request and the relay, skip
 each other's rows); on SQLite, which has no row locks and serves one process, an
@@ -20,9 +26,10 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -42,8 +49,11 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import ColumnClause
 
+from shared import telemetry
 from shared.bus import Event, EventBus
 from shared.db import Database, UTCDateTime, utcnow
 
@@ -62,6 +72,7 @@ _outbox = table(
     column("published_at", UTCDateTime()),
     column("attempts", Integer),
     column("last_error", Text),
+    column("traceparent", String),
 )
 """The columns :func:`stage` and the relay use, whichever metadata declared the table."""
 
@@ -79,6 +90,12 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("published_at", UTCDateTime(), nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        Column(
+            "traceparent",
+            String(255),
+            nullable=True,
+            comment="W3C trace context of the transaction that staged the event",
+        ),
         Index("ix_outbox_pending", "published_at", "occurred_at"),
     )
 
@@ -88,21 +105,59 @@ def _occurred_at(event: Event) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=utcnow().tzinfo)
 
 
-async def stage(session: AsyncSession, event: Event) -> None:
-    """Write ``event`` to the outbox in the caller's transaction (published once committed)."""
-    await session.execute(
-        insert(_outbox).values(
-            id=event.id,
-            type=event.type,
-            source=event.source,
-            payload=event.payload,
-            occurred_at=_occurred_at(event),
-            published_at=None,
-            attempts=0,
-            last_error=None,
+_trace_columns: weakref.WeakKeyDictionary[object, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_traceparent_column(connection: Connection) -> bool:
+    return any(c["name"] == "traceparent" for c in inspect(connection).get_columns(TABLE))
+
+
+async def _stores_traceparent(session: AsyncSession) -> bool:
+    """Whether this database's outbox has the ``traceparent`` column (looked up once per engine)."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    known = _trace_columns.get(engine)
+    if known is None:
+        known = _trace_columns[engine] = await session.run_sync(
+            lambda sync: _has_traceparent_column(sync.connection())
         )
-    )
+    return known
+
+
+async def stage(session: AsyncSession, event: Event) -> None:
+    """Write ``event`` to the outbox in the caller's transaction (published once committed).
+
+    The row keeps the event's ``traceparent`` (else the current span's), so whoever
+    publishes it later publishes it in this trace.
+    """
+    values = {
+        "id": event.id,
+        "type": event.type,
+        "source": event.source,
+        "payload": event.payload,
+        "occurred_at": _occurred_at(event),
+        "published_at": None,
+        "attempts": 0,
+        "last_error": None,
+    }
+    if await _stores_traceparent(session):
+        values["traceparent"] = event.traceparent or telemetry.current_traceparent()
+    await session.execute(insert(_outbox).values(**values))
     session.info.setdefault(_STAGED, []).append(event.id)
+
+
+def _published(row: RowMapping) -> Event:
+    """The event of an outbox row, in the trace of the transaction that staged it."""
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        source=row["source"],
+        payload=row["payload"],
+        occurred_at=row["occurred_at"].isoformat(),
+        # Rows staged without trace context (tracing off, or before the column existed)
+        # continue whatever the publisher is in, as events built here always did.
+        traceparent=row.get("traceparent") or telemetry.current_traceparent(),
+    )
 
 
 _locks: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -130,29 +185,15 @@ async def publish_pending(
     wanted = list(ids) if ids is not None else None
     if wanted == []:
         return 0
-    query = (
-        select(_outbox)
-        .where(_outbox.c.published_at.is_(None))
-        .order_by(_outbox.c.occurred_at, _outbox.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    if wanted is not None:
-        query = query.where(_outbox.c.id.in_(wanted))
     async with _serialised(db), db.session() as current:
-        rows = (await current.execute(query)).mappings().all()
+        columns = [c for c in _outbox.c if c.name != "traceparent"]
+        if await _stores_traceparent(current):
+            columns.append(_outbox.c.traceparent)
+        rows = await _take(current, columns=columns, ids=wanted, limit=limit)
         done: list[str] = []
         try:
             for row in rows:
-                await bus.publish(
-                    Event(
-                        id=row["id"],
-                        type=row["type"],
-                        source=row["source"],
-                        payload=row["payload"],
-                        occurred_at=row["occurred_at"].isoformat(),
-                    )
-                )
+                await bus.publish(_published(row))
                 done.append(row["id"])
         except Exception as exc:
             failed = rows[len(done)]["id"]
@@ -171,6 +212,22 @@ async def publish_pending(
                 )
             await current.commit()
     return len(done)
+
+
+async def _take(
+    current: AsyncSession, *, columns: list[ColumnClause[Any]], ids: list[str] | None, limit: int
+) -> Sequence[RowMapping]:
+    """Lock up to ``limit`` unpublished rows (only ``ids`` when given), oldest first."""
+    query = (
+        select(*columns)
+        .where(_outbox.c.published_at.is_(None))
+        .order_by(_outbox.c.occurred_at, _outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if ids is not None:
+        query = query.where(_outbox.c.id.in_(ids))
+    return (await current.execute(query)).mappings().all()
 
 
 @asynccontextmanager

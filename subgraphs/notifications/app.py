@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from shared.subgraph import SubgraphRuntime, create_subgraph_app
-from subgraphs.notifications import demo, events
+from subgraphs.notifications import demo, events, sweeper
 from subgraphs.notifications.loaders import create_loaders
 from subgraphs.notifications.schema import schema
 
@@ -13,11 +13,18 @@ NAME = "notifications"
 
 
 def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
-    """The notifications subgraph app (its own runtime from settings unless one is given)."""
-    return create_subgraph_app(
-        runtime=runtime or SubgraphRuntime.create(NAME),
+    """The notifications subgraph app (its own runtime from settings unless one is given).
+
+    Besides the common wiring it runs the sweeper that sends what a dead process left
+    unsent (``sweeper.UnsentSweeper``).
+    """
+    runtime = runtime or SubgraphRuntime.create(NAME)
+    app = create_subgraph_app(
+        runtime=runtime,
         schema=schema,
         make_loaders=create_loaders,
         register_consumers=events.register_consumers,
         seed=demo.seed,
     )
+    sweeper.attach(app, runtime, channels_key=events.CHANNELS_KEY, settings_key=events.RETRY_KEY)
+    return app

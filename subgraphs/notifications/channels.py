@@ -13,6 +13,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
 from typing import Protocol
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,8 @@ class Message:
 
     title: str
     body: str
+    key: str | None = None
+    """The notification's id: the same for every attempt at sending it."""
 
 
 class Channel(Protocol):
@@ -99,10 +102,16 @@ class EmailChannel:
                 smtp.login(s.username, s.password)
             smtp.send_message(email)
 
+    def message_id(self, key: str | None) -> str:
+        """``<key@sender-domain>``: the same for every attempt at one notification."""
+        domain = parseaddr(self.settings.sender)[1].rpartition("@")[2] or "pizza.example"
+        return f"<{key}@{domain}>" if key else make_msgid(domain=domain)
+
     async def send(self, *, recipient: Recipient, message: Message) -> None:
         if not recipient.email:
             raise ValueError(f"user {recipient.user_id} has no email address")
         email = EmailMessage()
+        email["Message-ID"] = self.message_id(message.key)
         email["From"] = self.settings.sender
         email["To"] = recipient.email
         email["Subject"] = message.title
@@ -120,7 +129,7 @@ class LogOnlyChannel:
         return True
 
     async def send(self, *, recipient: Recipient, message: Message) -> None:
-        log.info("%s to %s: %s", self.name, recipient.user_id, message.title)
+        log.info("%s to %s: %s (%s)", self.name, recipient.user_id, message.title, message.key)
 
 
 def build_channels(smtp: SmtpSettings | None = None) -> dict[str, Channel]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
@@ -18,7 +18,10 @@ class Notification(Base):
     """One notification of one user on one channel, caused by one event.
 
     The unique (event, channel, user) triple is what makes a redelivered event
-    produce no second notification.
+    produce no second notification. ``attempts`` and ``claimed_at`` are the send lease:
+    a PENDING row whose latest attempt started longer ago than the lease was left by a
+    process that died (or a send that failed) and is taken over by the sweeper
+    (``subgraphs.notifications.sending``).
     """
 
     __tablename__ = "notifications"
@@ -26,6 +29,7 @@ class Notification(Base):
         UniqueConstraint(
             "event_id", "channel", "user_id", name="uq_notification_event_channel_user"
         ),
+        Index("ix_notifications_unsent", "status", "claimed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -37,8 +41,13 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     order_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="PENDING")
-    """PENDING while being sent, then SENT or FAILED (in-app ones are SENT when stored)."""
+    """PENDING until sent, then SENT, or FAILED after the last attempt (in-app: SENT when stored)."""
     error: Mapped[str | None] = mapped_column(Text)
+    """Why the latest attempt failed, if it did."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Send attempts started so far (the first when the notification is recorded)."""
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the latest attempt started; None for rows recorded before leases existed."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

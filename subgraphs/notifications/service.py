@@ -5,7 +5,8 @@ Plain functions with keyword-only arguments; no GraphQL here.
 :func:`notify` turns one event into at most one notification per enabled channel
 of its recipient. Each (event id, channel, user) row is claimed in its own
 transaction before anything is sent; the unique constraint refuses a second
-claim, so a redelivered event sends nothing again.
+claim, so a redelivered event sends nothing again. Sending, retrying and taking
+over what a dead process left unsent live in :mod:`subgraphs.notifications.sending`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.bus import Event
 from shared.db import Database, utcnow
 from shared.errors import DomainError, NotFound
 from shared.ids import new_id
+from subgraphs.notifications import sending
 from subgraphs.notifications.channels import EMAIL, IN_APP, PUSH, SMS, Channel, Message, Recipient
 from subgraphs.notifications.models import Contact, Notification, OrderContact, Preference
 
@@ -141,12 +143,17 @@ async def _claim(db: Database, notification: Notification) -> bool:
 
 
 async def notify(
-    *, db: Database, event: Event, channels: Mapping[str, Channel]
+    *,
+    db: Database,
+    event: Event,
+    channels: Mapping[str, Channel],
+    max_attempts: int = sending.MAX_ATTEMPTS,
 ) -> list[Notification]:
     """Notify the event's recipient once per enabled channel; returns what was new.
 
     Raises :class:`RecipientUnknown` when an order event arrives before the order is
-    known (the bus retries). Failed sends are kept as FAILED, not retried.
+    known (the bus retries). Each row is recorded with its first attempt claimed; a
+    failed send stays PENDING for the sweeper to retry, FAILED after ``max_attempts``.
     """
     async with db.session() as session:
         try:
@@ -172,6 +179,7 @@ async def notify(
         channel = channels.get(name)
         if not wanted.get(name) or channel is None or not channel.can_reach(recipient):
             continue
+        now = utcnow()
         row = Notification(
             id=new_id("ntf"),
             user_id=user_id,
@@ -181,24 +189,22 @@ async def notify(
             title=message.title,
             body=message.body,
             order_id=event.payload.get("orderId"),
-            status="SENT" if name == IN_APP else "PENDING",
-            created_at=utcnow(),
+            status=sending.SENT if name == IN_APP else sending.PENDING,
+            attempts=1,
+            claimed_at=now,
+            created_at=now,
         )
         if await _claim(db, row):
             claimed.append((row, channel))
     for row, channel in claimed:
-        if row.channel == IN_APP:
-            continue
-        try:
-            await channel.send(recipient=recipient, message=message)
-            row.status, row.error = "SENT", None
-        except Exception as exc:  # a provider failing must not stop the other channels
-            row.status, row.error = "FAILED", str(exc)[:500]
-        async with db.session() as session:
-            stored = await session.get(Notification, row.id)
-            if stored is not None:
-                stored.status, stored.error = row.status, row.error
-            await session.commit()
+        if row.channel != IN_APP:  # the stored row is the in-app message
+            await sending.send_claimed(
+                db=db,
+                notification=row,
+                channel=channel,
+                recipient=recipient,
+                max_attempts=max_attempts,
+            )
     return [row for row, _ in claimed]
 
 

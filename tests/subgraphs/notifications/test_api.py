@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import email
-
 from shared import demo_ids
 from shared.bus import Event
 from tests.conftest import bearer, gql
+from tests.subgraphs.notifications.smtp_server import smtp_server
 
 CUSTOMER = demo_ids.CUSTOMER_USER
 
@@ -123,48 +121,12 @@ async def test_setting_preferences_needs_a_token(start_subgraph) -> None:
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-class FakeSmtpServer:
-    """Just enough SMTP (RFC 5321) to accept messages from smtplib."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"220 fake ESMTP\r\n")
-        in_data, lines = False, []
-        while line := await reader.readline():
-            if in_data:
-                if line == b".\r\n":
-                    self.messages.append(email.message_from_bytes(b"".join(lines)))
-                    in_data, lines = False, []
-                    writer.write(b"250 queued\r\n")
-                else:
-                    lines.append(line)
-                    continue
-            else:
-                verb = line[:4].upper()
-                if verb == b"DATA":
-                    in_data = True
-                    writer.write(b"354 end with .\r\n")
-                elif verb == b"QUIT":
-                    writer.write(b"221 bye\r\n")
-                    await writer.drain()
-                    break
-                else:
-                    writer.write(b"250 ok\r\n")
-            await writer.drain()
-        writer.close()
-
-
 async def test_email_goes_out_over_smtp_when_configured(
     start_subgraph, bus, settings, monkeypatch
 ) -> None:
-    smtp = FakeSmtpServer()
-    server = await asyncio.start_server(smtp.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    monkeypatch.setenv("PIZZA_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PIZZA_SMTP_PORT", str(port))
-    async with server:
+    async with smtp_server() as smtp:
+        monkeypatch.setenv("PIZZA_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("PIZZA_SMTP_PORT", str(smtp.port))
         await start_subgraph("notifications")
         registered = Event(
             type="UserRegistered",

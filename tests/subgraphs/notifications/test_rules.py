@@ -114,14 +114,21 @@ async def test_sms_is_opt_in_and_disabled_channels_are_skipped(db) -> None:
     assert sent[EMAIL].sent == []
 
 
-async def test_a_failing_channel_is_recorded_and_does_not_stop_the_others(db) -> None:
+async def test_a_failing_channel_is_left_for_a_retry_and_does_not_stop_the_others(db) -> None:
     sent = channels(EMAIL=RecordingChannel(EMAIL, fail=True))
-    await service.notify(db=db, event=order_placed(), channels=sent)
+    created = await service.notify(db=db, event=order_placed(), channels=sent)
     assert {channel: status for channel, _, status in await rows(db)} == {
-        "EMAIL": "FAILED",
+        "EMAIL": "PENDING",
         "IN_APP": "SENT",
         "PUSH": "SENT",
     }
+    assert [n.error for n in created if n.channel == EMAIL] == ["provider down"]
+
+
+async def test_a_failing_channel_with_no_attempt_left_is_failed(db) -> None:
+    sent = channels(EMAIL=RecordingChannel(EMAIL, fail=True))
+    await service.notify(db=db, event=order_placed(), channels=sent, max_attempts=1)
+    assert ("EMAIL", "Order #1042 is placed", "FAILED") in await rows(db)
 
 
 async def test_payment_problems_reach_the_customer_of_the_order(db) -> None:

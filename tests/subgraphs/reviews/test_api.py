@@ -247,7 +247,7 @@ async def test_approval_updates_product_and_driver_ratings_and_rejection_reverts
 async def test_pending_reviews_are_seen_only_by_their_author_and_staff(
     start_subgraph, bus, settings
 ) -> None:
-    reviews = await start_subgraph("reviews")
+    reviews = await start_subgraph("reviews", load_demo_data=False)  # no demo reviews of CUSTOMER
     await deliver(bus, "ord_1")
     posted = await gql(reviews, POST, review_input(), headers=customer(settings))
     review_id = posted["data"]["postReview"]["review"]["id"]
