@@ -4,9 +4,11 @@
 [--client-processes P] [--json results.json]``
 
 The embedded stack (``python -m subgraphs.embedded``: router + eight subgraphs, SQLite, the
-in-process live hub) runs in its own process. Through its router a customer places ``M``
-DELIVERY orders at the downtown store and its staff give them to the store's drivers (Ana
-and Ben, at most two orders each: ``M`` <= 4), exactly as ``tests/subscriptions`` does. Then
+in-process live hub) runs in its own process; with ``--router-workers W`` the clients go
+through ``python -m router --workers W`` in front of it instead of the stack's own router.
+Through the router a customer places ``M`` DELIVERY orders at the downtown store and its
+staff give them to the store's drivers, two orders each, as ``tests/subscriptions`` does
+(Ana and Ben, then drivers the admin creates). Then
 ``N`` ``graphql-transport-ws`` clients (``bench.ws_client``: a minimal protocol client, so
 that the load generator stays cheaper than the server; many per process on one asyncio loop,
 spread over ``P`` client processes) subscribe to ``driverPosition(orderId)`` as
@@ -46,7 +48,8 @@ from bench.load import PeakRSS, Service, port_open, tree_rss_bytes, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROUTER_PORT = 4500  # subgraphs on the next eight ports
-MAX_STREAMS = 4  # two downtown drivers, two orders each (MAX_ORDERS_PER_DRIVER)
+ROUTER_PORT_OFFSET = 20  # --router-workers: the separate router's port, after the stack's
+MAX_STREAMS = 200  # orders followed; beyond Ana's and Ben's four the admin creates drivers
 SUBSCRIPTION = (
     "subscription($id: ID!) { driverPosition(orderId: $id) { location { lat lng } speed at } }"
 )
@@ -197,6 +200,50 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _descendants(roots: list[int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, stack = [], list(roots)
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def _tree_cpu_seconds(roots: list[int]) -> float:
+    """CPU time of ``roots`` and their live descendants (uvicorn workers)."""
+    total = 0.0
+    for pid in _descendants(roots):
+        with contextlib.suppress(OSError):
+            total += _cpu_seconds(pid)
+    return total
+
+
+def _start_router(port: int, workers: int, log_dir: Path) -> Service:
+    """``python -m router --workers N`` in front of the stack's subgraphs (ports after ``port``)."""
+    from bench.pizza import router_yaml, supergraph_for
+
+    supergraph, _ = supergraph_for(port, log_dir)
+    config = router_yaml(port, log_dir)
+    with config.open("a", encoding="utf-8") as file:
+        file.write(
+            "subscription:\n  replay_latest: [Subscription.orderUpdated, "
+            "Subscription.driverPosition]\n"
+        )
+    router_port = port + ROUTER_PORT_OFFSET
+    argv = [sys.executable, "-m", "router", "--supergraph", str(supergraph), "--config"]
+    argv += [str(config), "--port", str(router_port), "--workers", str(workers)]
+    router = Service("live-router", argv, cwd=ROOT, env={}, log_dir=log_dir)
+    wait_until(
+        lambda: port_open(router_port), timeout=60, what="starting the router", service=router
+    )
+    return router
+
+
 @dataclass
 class Setup:
     url: str
@@ -205,17 +252,52 @@ class Setup:
     drivers: list[tuple[str, list[str]]]  # (driver token, the orders they carry)
 
 
-async def _setup(url: str, streams: int) -> Setup:
+CREATE_DRIVER = """
+mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }
+"""
+ORDERS_PER_DRIVER = 2  # delivery's MAX_ORDERS_PER_DRIVER: each driver carries two orders
+
+
+async def _drivers(client: httpx.AsyncClient, url: str, count: int) -> list[tuple[Any, str]]:
+    """``count`` downtown drivers signed in: Ana and Ben, then drivers the admin creates
+    (delivery learns of them through ``UserRegistered``)."""
     from shared import demo_ids
     from tests.auth.conftest import sign_in
+
+    ids = {name: i for i, (name, _) in demo_ids.DRIVERS.items()}
+    drivers = []
+    for name in ("Ana", "Ben")[:count]:
+        email = f"{name.lower()}.driver@pizza.example"
+        drivers.append((await sign_in(client, url, email, demo_ids.DEMO_PASSWORD), ids[name]))
+    if count > len(drivers):
+        admin = await sign_in(client, url, "admin@pizza.example", demo_ids.DEMO_PASSWORD)
+        run = os.urandom(3).hex()
+        for n in range(count - len(drivers)):
+            email = f"bench-{run}-{n}.driver@pizza.example"
+            created = await admin.data(
+                CREATE_DRIVER,
+                {
+                    "input": {
+                        "email": email,
+                        "name": f"Bench Driver {n}",
+                        "password": demo_ids.DEMO_PASSWORD,
+                        "roles": ["DRIVER"],
+                        "storeId": demo_ids.STORE_DOWNTOWN,
+                    }
+                },
+            )
+            driver_id = created["createUser"]["user"]["id"]
+            drivers.append((await sign_in(client, url, email, demo_ids.DEMO_PASSWORD), driver_id))
+    return drivers
+
+
+async def _setup(url: str, streams: int) -> Setup:
     from tests.subscriptions.conftest import eventually, make_world
     from tests.subscriptions.test_driver_position import ASSIGN, AVAILABLE, DELIVERY
 
     async with httpx.AsyncClient(timeout=60) as client:
         world = await make_world(client, url)
-        ids = {name: i for i, (name, _) in demo_ids.DRIVERS.items()}
-        ben = await sign_in(client, url, "ben.driver@pizza.example", demo_ids.DEMO_PASSWORD)
-        drivers = [(world.driver, ids["Ana"]), (ben, ids["Ben"])][: min(streams, 2)]
+        drivers = await _drivers(client, url, -(-streams // ORDERS_PER_DRIVER))
         carried: list[list[str]] = [[] for _ in drivers]
         orders = []
         for i in range(streams):
@@ -227,7 +309,11 @@ async def _setup(url: str, streams: int) -> Setup:
             await eventually(delivery_exists, timeout=30)
             caller, driver_id = drivers[i % len(drivers)]
             if not carried[i % len(drivers)]:
-                await caller.data(AVAILABLE)
+
+                async def available(caller: Any = caller) -> Any:
+                    return await caller.data(AVAILABLE)  # a new driver: once delivery knows them
+
+                await eventually(available, timeout=30)
             await world.staff.data(ASSIGN, {"id": order_id, "driver": driver_id})
             carried[i % len(drivers)].append(order_id)
             orders.append(order_id)
@@ -328,13 +414,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     context = mp.get_context("spawn")
     children: list[Any] = []
+    router: Service | None = None
     try:
         wait_until(lambda: port_open(port), timeout=120, what="starting the stack", service=stack)
         url = f"http://127.0.0.1:{port}/graphql"
+        if args.router_workers:
+            say(f"starting python -m router --workers {args.router_workers}")
+            router = _start_router(port, args.router_workers, log_dir)
+            url = f"http://127.0.0.1:{port + ROUTER_PORT_OFFSET}/graphql"
+        servers = [stack.pid] + ([router.pid] if router else [])
         setup = asyncio.run(asyncio.wait_for(_setup(url, args.streams), 180))
         say(f"{len(setup.orders)} orders on their way, {len(setup.drivers)} drivers")
         time.sleep(1.0)
-        rss_before = tree_rss_bytes(stack.pid)
+        rss_before = sum(tree_rss_bytes(pid) for pid in servers)
         processes = args.client_processes or (1 if args.subscribers <= 1000 else 2)
         stop, out = context.Event(), context.Queue()
         per = [
@@ -368,20 +460,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 last_said = time.monotonic()
             if subscribed + failed >= args.subscribers:
                 break
-            if not stack.alive():
-                raise RuntimeError(f"the stack stopped:\n{stack.log_tail()}")
+            for service in (stack, router):
+                if service is not None and not service.alive():
+                    raise RuntimeError(f"{service.name} stopped:\n{service.log_tail()}")
         connect_seconds = time.monotonic() - connect_began
         subscribed = sum(r[1] for r in progress.values())
         say(f"  {subscribed} subscribed in {connect_seconds:.1f} s; settling")
         time.sleep(2.0)
-        rss_after = tree_rss_bytes(stack.pid)
-        sampler = PeakRSS(stack.pid)
+        rss_after = sum(tree_rss_bytes(pid) for pid in servers)
+        sampler = PeakRSS(router.pid if router else stack.pid)
         sampler.start()
-        cpu_before = _cpu_seconds(stack.pid)
+        cpu_before = _tree_cpu_seconds(servers)
         say(f"posting {args.rate}/s per driver for {args.duration} s")
         posting = asyncio.run(_post_positions(setup, args.rate, args.duration))
         time.sleep(args.drain)
-        server_cpu = _cpu_seconds(stack.pid) - cpu_before
+        server_cpu = _tree_cpu_seconds(servers) - cpu_before
         peak_rss = sampler.stop()
         stop.set()
         results: dict[int, dict[str, Any]] = {}
@@ -396,6 +489,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             child.join(timeout=15)
             if child.is_alive():
                 child.kill()
+        if router is not None:
+            router.stop()
         stack.stop()
 
     counts: list[int] = []
@@ -425,6 +520,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rate_per_driver": args.rate,
             "duration": args.duration,
             "client_processes": len(children),
+            "router_workers": args.router_workers,
             "cpus": os.cpu_count(),
             "fd_limit": hard,
             "loadavg": os.getloadavg()[0],
@@ -460,7 +556,12 @@ def report(result: dict[str, Any]) -> str:
     lines = [
         f"subscribers {s['subscribers']} on {s['streams']} stream(s), {s['drivers']} driver(s) "
         f"posting {s['rate_per_driver']}/s for {s['duration']} s, {s['client_processes']} "
-        f"client process(es), {s['cpus']} CPUs, load average {s['loadavg']:.1f}",
+        f"client process(es), {s['cpus']} CPUs, load average {s['loadavg']:.1f}, "
+        + (
+            f"router: python -m router --workers {s['router_workers']} (stack: subgraphs)"
+            if s["router_workers"]
+            else "router: the stack's own (one process with the subgraphs)"
+        ),
         f"  subscribed {result['subscribed']} in {result['connect_seconds']} s, failed "
         f"{result['failed']}, without any timed message {result['subscribers_without_messages']}",
         f"  posts {result['posts']} (POST p50 {result['post_p50_ms']} ms, p99 "
@@ -470,7 +571,9 @@ def report(result: dict[str, Any]) -> str:
         f"  latency post -> client: p50 {result['latency_p50_ms']} ms, p99 "
         f"{result['latency_p99_ms']} ms, max {result['latency_max_ms']} ms",
         f"  server RSS {result['server_rss_before_mb']} MB -> {result['server_rss_subscribed_mb']}"
-        f" MB subscribed (peak {result['server_rss_peak_mb']} MB): "
+        f" MB subscribed (peak {result['server_rss_peak_mb']} MB"
+        + (" router" if s["router_workers"] else "")
+        + "): "
         f"{result['rss_per_subscriber_kb']} KB per subscriber",
         f"  server CPU {result['server_cpu_percent']}% of one core during posting; client CPU "
         f"seconds {result['client_cpu_seconds']}",
@@ -496,10 +599,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connect-timeout", type=float, default=300.0)
     parser.add_argument("--drain", type=float, default=3.0, help="seconds after the last post")
     parser.add_argument("--port", type=int, default=DEFAULT_ROUTER_PORT)
+    parser.add_argument(
+        "--router-workers",
+        type=int,
+        default=0,
+        help="0: the stack's own router; N: python -m router --workers N in front of it",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 1 <= args.streams <= MAX_STREAMS:
-        parser.error(f"--streams must be 1..{MAX_STREAMS} (the downtown drivers' capacity)")
+        parser.error(f"--streams must be 1..{MAX_STREAMS}")
     if args.subscribers < 1 or args.rate <= 0 or args.duration <= 0:
         parser.error("--subscribers, --rate and --duration must be positive")
     return args
