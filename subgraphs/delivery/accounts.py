@@ -1,8 +1,8 @@
 """What delivery asks users about an account: the store and first name of a new driver.
 
-``UserRegistered`` names the account and its roles but not its store, so for a new DRIVER
-delivery asks users (``_entities`` on ``User``, public fields only, no caller) unless the
-event carries ``storeId`` itself. Behind :class:`AccountDirectory` so tests can give a fake
+``UserRegistered`` carries the account's ``storeId`` since users added it; for a new
+DRIVER announced by an older event without it, delivery asks users (``_entities`` on
+``User``, public fields only, no caller). Behind :class:`AccountDirectory` so tests can give a fake
 (``runtime.extras["delivery_accounts"]``).
 """
 

@@ -1,10 +1,11 @@
 """What delivery consumes and publishes.
 
-Consumes ``OrderPlaced`` and ``OrderStatusChanged`` (orders) and ``UserRegistered`` (users).
-Publishes ``DriverAssigned``, ``DeliveryCompleted`` and ``DriverPositionUpdated``
-through the outbox: staged in the transaction that caused them, published once it
-committed. Consumers are idempotent by event id: the handled id is recorded in the
-same transaction as the change (and as the events it causes).
+Consumes ``OrderPlaced`` and ``OrderStatusChanged`` (orders) and ``UserRegistered``,
+``UserRolesChanged``, ``UserDeactivated`` and ``UserReactivated`` (users). Publishes
+``DriverAssigned``, ``DeliveryCompleted`` and ``DriverPositionUpdated`` through the
+outbox: staged in the transaction that caused them, published once it committed.
+Consumers are idempotent by event id: the handled id is recorded in the same
+transaction as the change (and as the events it causes).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ async def stage_position(session: AsyncSession, driver: Driver, delivery: Delive
     )
 
 
-def _placed_at(raw: object) -> datetime | None:
+def _timestamp(raw: object) -> datetime | None:
     if not isinstance(raw, str):
         return None
     try:
@@ -103,6 +104,40 @@ STAGES_NEEDING_A_DELIVERY = frozenset(
 )
 
 
+ACCOUNT_EVENTS = ("UserRolesChanged", "UserDeactivated", "UserReactivated")
+"""users' account changes, each carrying the account as it is after the change."""
+
+
+def _log_account_change(event: Event, change: service.AccountChange) -> None:
+    driver = change.driver
+    if driver is None:
+        return
+    if change.stale:
+        log.info(
+            "%s %s for driver %s is older than the last change; ignored",
+            event.type,
+            event.id,
+            driver.id,
+        )
+        return
+    orders = ", ".join(d.order_id for d in change.carrying)
+    if change.carrying and not driver.active:
+        log.warning(
+            "driver %s is no longer an active driver (%s) but carries orders %s: they stay "
+            "assigned until delivered or reassigned by staff; no new orders go to them",
+            driver.id,
+            event.type,
+            orders,
+        )
+    elif change.carrying and driver.next_store_id:
+        log.info(
+            "driver %s moves to store %s once orders %s are done",
+            driver.id,
+            driver.next_store_id,
+            orders,
+        )
+
+
 class DeliveryNotKnownYet(RuntimeError):
     """A stage change of a DELIVERY order whose OrderPlaced was not handled yet (retried)."""
 
@@ -110,10 +145,11 @@ class DeliveryNotKnownYet(RuntimeError):
 async def _new_driver(runtime: SubgraphRuntime, payload: dict[str, Any]) -> tuple[str, str] | None:
     """First name and store of the DRIVER a ``UserRegistered`` announces; None otherwise.
 
-    The payload has no store today, so users is asked (``accounts``) unless it has one; an
-    account users no longer has as an active DRIVER by then is not added.
+    Events from before users added ``storeId`` have no store: then users is asked
+    (``accounts``), and an account users no longer has as an active DRIVER by then is not
+    added. An account the event itself says is inactive is not added either.
     """
-    if "DRIVER" not in (payload.get("roles") or ()):
+    if "DRIVER" not in (payload.get("roles") or ()) or payload.get("active") is False:
         return None
     user_id = str(payload["userId"])
     first_name = service.first_name_of(str(payload.get("name") or ""))
@@ -132,7 +168,10 @@ async def _new_driver(runtime: SubgraphRuntime, payload: dict[str, Any]) -> tupl
 def register_consumers(runtime: SubgraphRuntime) -> None:
     """Create deliveries for DELIVERY orders; dispatch, pick up, finish or cancel them.
 
-    Also adds the drivers admins create in users (``UserRegistered`` with role DRIVER).
+    Also keeps drivers in line with their accounts in users: adds the drivers admins
+    create (``UserRegistered`` with role DRIVER), and adds, moves, retires or brings back
+    drivers on ``UserRolesChanged``, ``UserDeactivated`` and ``UserReactivated``
+    (:func:`service.apply_account_change`).
     """
 
     async def on_order_placed(event: Event) -> None:
@@ -150,7 +189,7 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
                     customer_id=payload["customerId"],
                     store_id=payload["storeId"],
                     dropoff=service.Point(float(location["lat"]), float(location["lng"])),
-                    placed_at=_placed_at(payload.get("placedAt")),
+                    placed_at=_timestamp(payload.get("placedAt")),
                 )
             await session.commit()
 
@@ -206,11 +245,32 @@ def register_consumers(runtime: SubgraphRuntime) -> None:
                 driver_id=str(event.payload["userId"]),
                 first_name=first_name,
                 store_id=store_id,
+                changed_at=_timestamp(event.occurred_at),
             )
             await session.commit()
 
+    async def on_account_changed(event: Event) -> None:
+        payload = event.payload
+        async with runtime.db.session() as session:
+            if not await service.record_event(
+                session=session, event_id=event.id, event_type=event.type
+            ):
+                return
+            change = await service.apply_account_change(
+                session=session,
+                driver_id=str(payload["userId"]),
+                first_name=service.first_name_of(str(payload.get("name") or "")),
+                roles=frozenset(payload.get("roles") or ()),
+                store_id=payload.get("storeId") or None,
+                active=bool(payload.get("active", event.type != "UserDeactivated")),
+                changed_at=_timestamp(event.occurred_at),
+            )
+            await session.commit()
+        _log_account_change(event, change)
+
     runtime.bus.subscribe(group=GROUP, types=["OrderPlaced"], handler=on_order_placed)
     runtime.bus.subscribe(group=GROUP, types=["UserRegistered"], handler=on_user_registered)
+    runtime.bus.subscribe(group=GROUP, types=ACCOUNT_EVENTS, handler=on_account_changed)
     runtime.bus.subscribe(
         group=GROUP, types=["OrderStatusChanged"], handler=on_order_status_changed
     )

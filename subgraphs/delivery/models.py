@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Float, ForeignKey, Integer, String, and_, delete, or_, select
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    and_,
+    delete,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,6 +57,14 @@ class Driver(Base):
     heading: Mapped[float | None] = mapped_column(Float)
     speed: Mapped[float | None] = mapped_column(Float)
     position_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What users says about the account (users' account events, ``service.apply_account_change``):
+    # only an active account with role DRIVER is dispatched or goes on duty; a store change
+    # made while the driver carried orders waits in next_store_id until those are done;
+    # account_changed_at is when the latest account event applied happened (older ones,
+    # arriving late on another stream, are ignored).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    next_store_id: Mapped[str | None] = mapped_column(String(64))
+    account_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Delivery(Base):

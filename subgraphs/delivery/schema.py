@@ -353,13 +353,14 @@ class Mutation:
             for delivery in update.deliveries or [None]:
                 await events.stage_position(session, update.driver, delivery)
             await session.commit()
-        await live.publish_live(
-            info.context.runtime.settings,
-            [
-                (live.driver_position_channel(d.order_id), _live_position(update.driver, d))
-                for d in update.deliveries
-            ],
-        )
+            # Trackers first: the position is committed; the staged events follow on exit.
+            await live.publish_live(
+                info.context.runtime.settings,
+                [
+                    (live.driver_position_channel(d.order_id), _live_position(update.driver, d))
+                    for d in update.deliveries
+                ],
+            )
         return PostDriverPositionPayload(
             driver=Driver.from_row(update.driver),
             deliveries=[Delivery.from_row(d) for d in update.deliveries],

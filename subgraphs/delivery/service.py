@@ -10,7 +10,7 @@ within the same transaction (``shared.outbox``), never publish after the fact.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -358,15 +358,22 @@ async def _candidates(
     store: Point | None = None,
     positions: PositionIndex | None = None,
 ) -> tuple[list[Driver], list[DriverCandidate]]:
-    """The store's AVAILABLE and ON_DELIVERY drivers (rows locked) as dispatch sees them.
+    """The store's active AVAILABLE and ON_DELIVERY drivers (rows locked) as dispatch sees them.
 
-    A driver's position is the index's when it has one, else the ``drivers`` row's.
+    A driver users no longer has as an active DRIVER (``active`` false), or who is about
+    to move to another store (``next_store_id``), is never one. A driver's position is
+    the index's when it has one, else the ``drivers`` row's.
     """
     indexed = await _indexed_positions(positions, store_id=store_id, store=store)
     drivers = list(
         await session.scalars(
             select(Driver)
-            .where(Driver.store_id == store_id, Driver.status.in_(("AVAILABLE", "ON_DELIVERY")))
+            .where(
+                Driver.store_id == store_id,
+                Driver.status.in_(("AVAILABLE", "ON_DELIVERY")),
+                Driver.active.is_(True),
+                Driver.next_store_id.is_(None),
+            )
             .order_by(Driver.id)
             .with_for_update()
         )
@@ -464,9 +471,24 @@ async def mark_picked_up(*, session: AsyncSession, order_id: str) -> Delivery | 
     return delivery
 
 
+def _off_duty(driver: Driver) -> None:
+    """OFF_DUTY, at the store users moved them to if a move was waiting."""
+    driver.status = "OFF_DUTY"
+    driver.available_since = None
+    if driver.next_store_id:
+        driver.store_id, driver.next_store_id = driver.next_store_id, None
+
+
 async def _release_driver(session: AsyncSession, driver: Driver, *, store_id: str) -> None:
-    """After a delivery ends or moves away: AVAILABLE at the store, else RETURNING."""
+    """After a delivery ends or moves away: AVAILABLE at the store, else RETURNING.
+
+    A driver who is no longer active, or whose move to another store was waiting for
+    their orders to end, goes OFF_DUTY instead (at the new store).
+    """
     if await _active_deliveries(session, driver.id):
+        return
+    if not driver.active or driver.next_store_id:
+        _off_duty(driver)
         return
     store_point, _ = await _store_point(session, store_id)
     position = _driver_point(driver)
@@ -578,20 +600,106 @@ def first_name_of(full_name: str) -> str:
 
 
 async def register_driver(
-    *, session: AsyncSession, driver_id: str, first_name: str, store_id: str
+    *,
+    session: AsyncSession,
+    driver_id: str,
+    first_name: str,
+    store_id: str,
+    changed_at: datetime | None = None,
 ) -> Driver:
     """A new driver account (users' ``UserRegistered``): OFF_DUTY at their store.
 
     A driver already known keeps their row as it is (status, position, vehicle): the
     event introduces drivers, it never resets one (redeliveries, demo drivers).
+    ``changed_at`` is when users made the account (see :func:`apply_account_change`).
     """
     driver = await session.get(Driver, driver_id)
     if driver is not None:
         return driver
-    driver = Driver(id=driver_id, first_name=first_name, store_id=store_id, status="OFF_DUTY")
+    driver = Driver(
+        id=driver_id,
+        first_name=first_name,
+        store_id=store_id,
+        status="OFF_DUTY",
+        active=True,
+        account_changed_at=changed_at,
+    )
     session.add(driver)
     await session.flush()
     return driver
+
+
+@dataclass(slots=True)
+class AccountChange:
+    """What a change of a user's account did to delivery's driver (the consumer logs it)."""
+
+    driver: Driver | None
+    """The driver row, None when the account is not (and was never) a driver here."""
+    stale: bool = False
+    """The change is older than the last one applied: nothing was done."""
+    carrying: list[Delivery] = field(default_factory=list)
+    """Deliveries the driver still carries: they stay theirs (staff can reassign them)."""
+
+
+def is_dispatchable(*, roles: Collection[str], store_id: str | None, active: bool) -> bool:
+    """Whether users' account is one delivery may dispatch: active, role DRIVER, a store."""
+    return active and "DRIVER" in roles and bool(store_id)
+
+
+async def apply_account_change(
+    *,
+    session: AsyncSession,
+    driver_id: str,
+    first_name: str,
+    roles: Collection[str],
+    store_id: str | None,
+    active: bool,
+    changed_at: datetime | None = None,
+) -> AccountChange:
+    """Bring a driver in line with their account in users (roles, store, active).
+
+    - A dispatchable account (:func:`is_dispatchable`) unknown here becomes an OFF_DUTY
+      driver of its store; an account that is not one and has no driver row is ignored.
+    - A driver who is no longer dispatchable (role DRIVER taken away, account
+      deactivated) is ``active`` false: never a dispatch candidate, cannot go on duty or
+      be assigned by staff. They go OFF_DUTY at once when carrying nothing, else when
+      their last order ends; orders they carry stay theirs (``carrying``) until then or
+      until staff reassign them. Dispatchable again (reactivated, role given back):
+      ``active`` again, still OFF_DUTY until they go on duty themselves.
+    - A move to another store (role DRIVER kept) applies at once to a driver carrying
+      nothing, who goes OFF_DUTY (they go on duty at the new store); a driver carrying
+      orders moves when their last one ends (``next_store_id``).
+    - ``changed_at`` (when users made the change) older than the change applied last is
+      ignored (``stale``): account events travel on different streams and may arrive
+      out of order. Redeliveries are the caller's concern (``record_event``).
+    """
+    dispatchable = is_dispatchable(roles=roles, store_id=store_id, active=active)
+    driver = await session.get(Driver, driver_id, with_for_update=True)
+    if driver is None:
+        if not dispatchable or store_id is None:
+            return AccountChange(driver=None)
+        driver = await register_driver(
+            session=session,
+            driver_id=driver_id,
+            first_name=first_name,
+            store_id=store_id,
+            changed_at=changed_at,
+        )
+        return AccountChange(driver=driver)
+    last = driver.account_changed_at
+    if changed_at is not None and last is not None and changed_at < last:
+        return AccountChange(driver=driver, stale=True)
+    driver.account_changed_at = changed_at or last
+    driver.active = dispatchable
+    carrying = await _active_deliveries(session, driver.id)
+    if "DRIVER" in roles and store_id:
+        driver.next_store_id = store_id if store_id != driver.store_id else None
+    else:
+        driver.next_store_id = None  # not a driver any more: they stay where they were
+    if not carrying and (not dispatchable or driver.next_store_id):
+        _off_duty(driver)
+    await session.flush()
+    return AccountChange(driver=driver, carrying=carrying)
 
 
 # --- driver actions ---------------------------------------------------------------------
@@ -608,8 +716,9 @@ async def set_driver_status(
     """A driver (or their store's staff) goes OFF_DUTY, AVAILABLE or RETURNING.
 
     ON_DELIVERY is set by dispatch only; a driver carrying orders keeps it until they
-    are delivered or reassigned. Becoming AVAILABLE starts the idle clock and
-    dispatches the store's ready orders waiting for a driver.
+    are delivered or reassigned. A driver who is not ``active`` (see
+    :func:`apply_account_change`) can only go OFF_DUTY. Becoming AVAILABLE starts the
+    idle clock and dispatches the store's ready orders waiting for a driver.
     """
     driver = await get_driver(session=session, driver_id=driver_id)
     if principal.user_id != driver.id and not is_staff_of(principal, driver.store_id):
@@ -617,6 +726,12 @@ async def set_driver_status(
     if status not in SETTABLE_DRIVER_STATUSES:
         raise DomainError(
             "ON_DELIVERY is set by dispatch, not by hand.", code="INVALID_STATUS", field="status"
+        )
+    if not driver.active and status != "OFF_DUTY":
+        raise Conflict(
+            "The account is no longer an active driver's (deactivated, or no DRIVER role).",
+            code="DRIVER_INACTIVE",
+            field="status",
         )
     if await _active_deliveries(session, driver.id):
         raise Conflict(
@@ -677,7 +792,7 @@ async def post_driver_position(
         # transaction fails: it is still the driver's latest position.
         await positions.record(store_id=driver.store_id, driver_id=driver.id, point=Point(lat, lng))
     update = PositionUpdate(driver=driver, deliveries=[])
-    if driver.status == "RETURNING":
+    if driver.status == "RETURNING" and driver.active:
         store_point, _ = await _store_point(session, driver.store_id)
         if store_point and haversine_meters(Point(lat, lng), store_point) <= AT_STORE_METERS:
             driver.status = "AVAILABLE"
@@ -698,13 +813,23 @@ async def post_driver_position(
     return update
 
 
+def _held_back(driver: Driver) -> str | None:
+    """Why no new order may go to the driver whatever their status, if anything."""
+    if not driver.active:
+        return "no longer an active driver"
+    if driver.next_store_id:
+        return "moving to another store"
+    return None
+
+
 async def assign_driver(
     *, session: AsyncSession, principal: Principal, order_id: str, driver_id: str
 ) -> tuple[Delivery, Driver, bool]:
     """Staff give an order to a driver of their store (reassigning it if needed).
 
     Returns the delivery, the driver and whether anything changed. The driver must be
-    AVAILABLE, or ON_DELIVERY below MAX_ORDERS_PER_DRIVER (staff may ignore direction).
+    active, not about to move to another store, and AVAILABLE, or ON_DELIVERY below
+    MAX_ORDERS_PER_DRIVER (staff may ignore direction).
     """
     delivery = await get_delivery_by_order(session=session, order_id=order_id)
     if delivery is None:
@@ -724,9 +849,10 @@ async def assign_driver(
     available = driver.status == "AVAILABLE" or (
         driver.status == "ON_DELIVERY" and len(carrying) < MAX_ORDERS_PER_DRIVER
     )
-    if driver.store_id != delivery.store_id or not available:
+    held_back = _held_back(driver)
+    if driver.store_id != delivery.store_id or not available or held_back:
         raise DomainError(
-            f"{driver.first_name} cannot take this order now ({driver.status}).",
+            f"{driver.first_name} cannot take this order now ({held_back or driver.status}).",
             code="DRIVER_NOT_AVAILABLE",
             field="driverId",
         )

@@ -9,6 +9,9 @@ Plain async functions with keyword-only arguments over a SQLAlchemy session, lik
   chain never locks its last admin out by accident.
 - A deactivated account cannot sign in or refresh: its refresh tokens are revoked at
   once. Access tokens already issued stay valid until they expire (15 minutes).
+- Every change is announced in the caller's transaction (``events``, through the outbox):
+  ``UserRolesChanged`` when the roles or the store changed, ``UserDeactivated`` /
+  ``UserReactivated`` when ``active`` flipped. A call that changes nothing announces nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import ROLES, Principal, require_role
 from shared.db import utcnow
 from shared.errors import Conflict, DomainError
-from subgraphs.users import service
+from subgraphs.users import events, service
 from subgraphs.users.models import RefreshToken, User
 
 STORE_ROLES = frozenset({"STAFF", "DRIVER"})
@@ -83,7 +86,10 @@ async def update_user_roles(
     roles: Sequence[str],
     store_id: str | None = None,
 ) -> User:
-    """Replace a user's roles and store (admin only); effective from their next token."""
+    """Replace a user's roles and store (admin only); effective from their next token.
+
+    Stages ``UserRolesChanged`` when either changed.
+    """
     caller = require_role(principal, "ADMIN")
     roles, store_id = check_roles(roles, store_id)
     user = await service.get_user(session=session, user_id=user_id)
@@ -93,9 +99,12 @@ async def update_user_roles(
             code="CANNOT_DEMOTE_SELF",
             field="roles",
         )
+    changed = set(user.role_list) != set(roles) or user.store_id != store_id
     user.roles = ",".join(roles)
     user.store_id = store_id
     await session.flush()
+    if changed:
+        await events.stage_user_roles_changed(session, user)
     return user
 
 
@@ -112,13 +121,17 @@ async def revoke_refresh_tokens(*, session: AsyncSession, user_id: str) -> int:
 async def set_user_active(
     *, session: AsyncSession, principal: Principal | None, user_id: str, active: bool
 ) -> User:
-    """Deactivate (sign-in refused, refresh tokens revoked) or reactivate an account."""
+    """Deactivate (sign-in refused, refresh tokens revoked) or reactivate an account.
+
+    Stages ``UserDeactivated`` or ``UserReactivated`` when ``active`` changed.
+    """
     caller = require_role(principal, "ADMIN")
     user = await service.get_user(session=session, user_id=user_id)
     if not active and user.id == caller.user_id:
         raise Conflict(
             "You cannot deactivate your own account.", code="CANNOT_DEACTIVATE_SELF", field="userId"
         )
+    changed = user.active != active
     if not active and user.active:
         user.active = False
         user.deactivated_at = utcnow()
@@ -127,4 +140,6 @@ async def set_user_active(
         user.active = True
         user.deactivated_at = None
     await session.flush()
+    if changed:
+        await events.stage_user_active_changed(session, user)
     return user

@@ -588,7 +588,8 @@ class Mutation:
         info: Info[SubgraphContext, None],
         input: Annotated[UpdateUserRolesInput, strawberry.argument(description="The change.")],
     ) -> UpdateUserRolesPayload:
-        async with info.context.db.session() as session:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             user = await management.update_user_roles(
                 session=session,
                 principal=info.context.principal,
@@ -609,7 +610,8 @@ class Mutation:
         info: Info[SubgraphContext, None],
         input: Annotated[UserIdInput, strawberry.argument(description="The user.")],
     ) -> DeactivateUserPayload:
-        async with info.context.db.session() as session:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             user = await management.set_user_active(
                 session=session,
                 principal=info.context.principal,
@@ -628,7 +630,8 @@ class Mutation:
         info: Info[SubgraphContext, None],
         input: Annotated[UserIdInput, strawberry.argument(description="The user.")],
     ) -> ReactivateUserPayload:
-        async with info.context.db.session() as session:
+        runtime = info.context.runtime
+        async with outbox.session(db=runtime.db, bus=runtime.bus) as session:
             user = await management.set_user_active(
                 session=session,
                 principal=info.context.principal,

@@ -1,4 +1,4 @@
-"""Drivers admins create in users join delivery through ``UserRegistered``.
+"""Accounts admins manage in users reach delivery: new drivers join it, deactivated ones leave.
 
 The tests through the users subgraph run on SQLite (embedded mode) and on real PostgreSQL.
 """
@@ -201,3 +201,21 @@ async def test_an_account_deactivated_before_delivery_heard_of_it_is_skipped(
     )
     await publish(bus, registered("usr_dana", "DRIVER"))
     assert "usr_dana" not in await store_drivers(delivery, settings)
+
+
+DEACTIVATE = "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { user { active } } }"
+
+
+@BOTH_DATABASES
+async def test_a_driver_an_admin_deactivates_is_no_longer_dispatched(
+    start_subgraph, bus, settings
+) -> None:
+    delivery = await start_subgraph("delivery")
+    users = await start_subgraph("users")
+    ana = next(i for i, (name, _) in demo_ids.DRIVERS.items() if name == "Ana")  # the nearest
+    body = await gql(users, DEACTIVATE, {"id": ana}, headers=bearer(settings, ADMIN, "ADMIN"))
+    assert body["data"]["deactivateUser"]["user"] == {"active": False}
+    await bus.drain()
+    await publish(bus, placed("ord_1"), status_changed("ord_1", "QUALITY_CHECK"))
+    assert (await track(delivery, settings, "ord_1"))["driver"]["firstName"] == "Ben"
+    assert (await store_drivers(delivery, settings))[ana]["status"] == "OFF_DUTY"
