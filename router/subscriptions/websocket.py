@@ -26,16 +26,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.responses import Response
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from router import errors
 from router.subscriptions.hub import SubscriptionHub
 from router.subscriptions.options import SubscriptionOptions
+from router.subscriptions.outgoing import Outgoing, SocketWriter
 from router.subscriptions.stream import SubscriptionStream, expired_error, open_stream
 
 if TYPE_CHECKING:
@@ -52,76 +52,6 @@ class _Close(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
-
-
-class Outgoing:
-    """What a connection has yet to send: protocol messages in order, then each operation's
-    events (at most ``buffer_size`` each, the oldest dropped: the latest state wins), each
-    operation's last message after its events."""
-
-    def __init__(self, buffer_size: int) -> None:
-        self.buffer_size = max(1, buffer_size)
-        self._control: deque[str] = deque()
-        self._events: dict[str, deque[str]] = {}
-        self._last: dict[str, str] = {}
-        self._waiter: asyncio.Future[None] | None = None
-        self.dropped = 0
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._control or self._events)
-
-    def control(self, text: str) -> None:
-        self._control.append(text)
-        self._wake()
-
-    def event(self, operation_id: str, text: str) -> None:
-        queue = self._events.get(operation_id)
-        if queue is None:
-            queue = self._events[operation_id] = deque(maxlen=self.buffer_size)
-        elif len(queue) == self.buffer_size:
-            self.dropped += 1
-        queue.append(text)
-        self._wake()
-
-    def last(self, operation_id: str, text: str) -> None:
-        """The operation's ``complete`` or ``error``: sent once its queued events are."""
-        if operation_id in self._events:
-            self._last[operation_id] = text
-        else:
-            self.control(text)
-
-    def discard(self, operation_id: str) -> None:
-        """Forget an operation's unsent events (the client completed it)."""
-        self._events.pop(operation_id, None)
-        self._last.pop(operation_id, None)
-
-    def next(self) -> str | None:
-        if self._control:
-            return self._control.popleft()
-        for operation_id, queue in self._events.items():
-            text = queue.popleft()
-            if not queue:
-                del self._events[operation_id]
-                last = self._last.pop(operation_id, None)
-                if last is not None:
-                    self._control.append(last)
-            return text
-        return None
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    async def wait(self) -> None:
-        """Until something is queued (returns at once if something is)."""
-        if self.pending:
-            return
-        self._waiter = asyncio.get_running_loop().create_future()
-        await self._waiter
 
 
 class _Operation:
@@ -199,7 +129,7 @@ class TransportWsConnection:
         self.headers: dict[str, str] = {}
         self.operations: dict[str, asyncio.Task[None] | _Operation] = {}
         self.outgoing = Outgoing(options.buffer_size)
-        self._writer: asyncio.Task[None] | None = None
+        self.writer: SocketWriter | None = None
 
     def send_now(self, message: dict[str, Any]) -> None:
         """Queue a protocol message (sent in order, never dropped)."""
@@ -208,25 +138,6 @@ class TransportWsConnection:
     async def send(self, message: dict[str, Any]) -> None:
         """Queue a protocol message; returns once it is queued, not sent."""
         self.send_now(message)
-
-    async def _write(self) -> None:
-        """The one task writing to the socket: control messages first, then events."""
-        websocket = self.websocket
-        # The ASGI send itself (accepted, text frames only): Starlette's wrapper only re-checks
-        # states this task already knows, at a cost per event that thousands of clients add up.
-        send = websocket._send
-        outgoing = self.outgoing
-        while True:
-            text = outgoing.next()
-            if text is None:
-                await outgoing.wait()
-                continue
-            if websocket.application_state != WebSocketState.CONNECTED:
-                return
-            try:
-                await send({"type": "websocket.send", "text": text})
-            except Exception:  # the client went away; the receive loop sees it too
-                return
 
     async def serve(self) -> None:
         if self.edge is not None:
@@ -241,8 +152,10 @@ class TransportWsConnection:
             await self.websocket.close(4406, "Subprotocol not acceptable")
             return
         await self.websocket.accept(subprotocol=SUBPROTOCOL)
+        # Starlette's send wrapper only re-checks states the writer knows; thousands of
+        # clients per event add up, so the writer uses the ASGI send itself (text frames).
+        self.writer = SocketWriter(self.websocket._send, self.outgoing)
         heartbeat = asyncio.create_task(self._heartbeat())
-        self._writer = asyncio.create_task(self._write())
         try:
             await self._receive_loop()
         except _Close as close:
@@ -253,7 +166,7 @@ class TransportWsConnection:
             pass
         finally:
             heartbeat.cancel()
-            self._writer.cancel()
+            self.writer.close()
             running = list(self.operations.values())
             self.operations.clear()
             for operation in running:
@@ -278,11 +191,10 @@ class TransportWsConnection:
 
     async def _flush(self, within: float = 1.0) -> None:
         """Let the writer send what is queued (before a close frame)."""
-        deadline = time.monotonic() + within
-        while self.outgoing.pending and time.monotonic() < deadline:
-            if self._writer is None or self._writer.done():
-                return
-            await asyncio.sleep(0.005)
+        if self.writer is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await self.writer.drained()
 
     async def _heartbeat(self) -> None:
         with contextlib.suppress(Exception):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from router.config import RouterConfig
-from router.subscriptions.websocket import Outgoing
+from router.subscriptions.outgoing import Outgoing, SocketWriter
 
 ROUTER_YAML = {
     "subscription": {
@@ -96,3 +99,51 @@ def test_a_completed_operations_queued_events_are_discarded() -> None:
     outgoing.discard("a")
     assert _drain(outgoing) == ["b0"]
     assert not outgoing.pending
+
+
+class _Socket:
+    """An ASGI send that takes frames at once until ``congested``, then waits for ``drain``."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.congested = False
+        self.drain = asyncio.Event()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.congested:
+            await self.drain.wait()
+        self.frames.append(message["text"])
+
+
+async def test_the_writer_sends_at_once_while_the_socket_takes_frames() -> None:
+    socket, outgoing = _Socket(), Outgoing(4)
+    writer = SocketWriter(socket.send, outgoing)
+    outgoing.control("ack")
+    outgoing.event("a", "a0")
+    assert socket.frames == ["ack", "a0"]  # sent within the calls, no task involved
+    assert not writer.busy
+
+
+async def test_a_congested_socket_never_blocks_the_pushing_task() -> None:
+    socket, outgoing = _Socket(), Outgoing(2)
+    writer = SocketWriter(socket.send, outgoing)
+    socket.congested = True
+    for i in range(5):
+        outgoing.event("a", f"a{i}")  # returns at once each time
+    outgoing.last("a", "complete")
+    assert socket.frames == [] and writer.busy
+    socket.congested = False
+    socket.drain.set()
+    async with asyncio.timeout(2):
+        await writer.drained()
+    # a0 was in flight; of the rest only the latest two were kept; complete comes last.
+    assert socket.frames == ["a0", "a3", "a4", "complete"]
+    assert not writer.busy
+
+
+async def test_a_closed_writer_sends_nothing_more() -> None:
+    socket, outgoing = _Socket(), Outgoing(2)
+    writer = SocketWriter(socket.send, outgoing)
+    writer.close()
+    outgoing.control("pong")
+    assert socket.frames == []
