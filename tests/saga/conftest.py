@@ -28,6 +28,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from shared import outbox
+from shared.bus import RedisStreamsBus
 from shared.settings import Settings
 from shared.subgraph import SubgraphRuntime
 from subgraphs import create_app
@@ -264,6 +265,11 @@ async def saga(redis_server: RedisServer, tmp_path: Path) -> AsyncIterator[Saga]
         async with AsyncExitStack() as stack:
             for name in SAGA_SUBGRAPHS:
                 runtime = SubgraphRuntime.create(name, settings=settings)
+                if isinstance(runtime.bus, RedisStreamsBus):
+                    # An event that fails (e.g. a stage change read before its OrderPlaced,
+                    # one stream per type) is retried after this idle time: half a second
+                    # here, a minute by default, so the waits below stay short.
+                    runtime.bus.claim_idle_ms, runtime.bus.claim_interval = 500, 0.2
                 runtime.extras.update(
                     peers=peers,
                     catalog=FakeCatalog(),
