@@ -7,15 +7,17 @@ on the same path, ``GET /health`` (liveness), ``GET /ready`` (its database, and 
 uses it, answer) and ``GET /metrics`` (Prometheus). Each GraphQL request gets a server span
 parented by the router's ``traceparent`` and one JSON log line; on start it
 migrates its own database, loads demo data once, registers its consumers and, when
-its database has an outbox, runs the relay that publishes what is left in it.
+its database has an outbox, runs the relay that publishes what is left in it. A subgraph's
+own background work (``background``) runs while the app is up, between that start and the
+shutdown that closes the relay, the bus and the database.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -91,6 +93,11 @@ class SubgraphRuntime:
         return cls(name=name, settings=settings, db=db, bus=bus, owns_bus=owns_bus)
 
 
+BackgroundWork = Callable[[SubgraphRuntime], AbstractAsyncContextManager[None]]
+"""Work a subgraph runs while its app is up: entered once the subgraph has started, exited
+before it shuts down (see :func:`create_subgraph_app`)."""
+
+
 class SubgraphContext(BaseContext):
     """Per-request context: the runtime, the caller and the request's DataLoaders."""
 
@@ -153,8 +160,15 @@ def create_subgraph_app(
     make_loaders: Callable[[SubgraphRuntime], Any],
     register_consumers: Callable[[SubgraphRuntime], None] | None = None,
     seed: Callable[[SubgraphRuntime], Awaitable[None]] | None = None,
+    background: Sequence[BackgroundWork] = (),
 ) -> FastAPI:
-    """The FastAPI app of one subgraph."""
+    """The FastAPI app of one subgraph.
+
+    ``background`` holds the subgraph's own work (a purge, a sweeper): each is called with
+    the runtime and entered, in order, once the subgraph has started (database migrated,
+    demo data loaded, consumers registered, bus and outbox relay running); they are exited
+    in reverse order when the app stops, before the relay, the bus and the database close.
+    """
     metrics = SubgraphMetrics(runtime.name)
 
     def observe_backlog(pending: int, lag: float) -> None:
@@ -180,7 +194,10 @@ def create_subgraph_app(
             await runtime.relay.start()
         log.info("subgraph %s ready", runtime.name)
         try:
-            yield
+            async with AsyncExitStack() as running:
+                for work in background:
+                    await running.enter_async_context(work(runtime))
+                yield
         finally:
             if runtime.relay is not None:
                 await runtime.relay.stop()

@@ -7,10 +7,9 @@ index (:mod:`subgraphs.delivery.positions`) on shutdown.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -26,44 +25,45 @@ NAME = "delivery"
 TRAIL_PURGE_KEY = "delivery_trail_purge"
 """Where the runtime keeps its :class:`TrailPurge` while the app runs."""
 
-Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
-
 
 def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
     """The delivery subgraph app (its own runtime from settings unless one is given)."""
     runtime = runtime or SubgraphRuntime.create(NAME)
-    app = create_subgraph_app(
+    return create_subgraph_app(
         runtime=runtime,
         schema=schema,
         make_loaders=create_loaders,
         register_consumers=events.register_consumers,
         seed=demo.seed,
+        # Exited in reverse order: the purge stops, then the position index closes.
+        background=(position_index_closed_on_shutdown, trail_purge_running),
     )
-    app.router.lifespan_context = _with_background_work(runtime, app.router.lifespan_context)
-    return app
 
 
-def _with_background_work(runtime: SubgraphRuntime, inner: Lifespan) -> Lifespan:
-    """The shared lifespan, plus the trail purge once the database is migrated.
+@asynccontextmanager
+async def position_index_closed_on_shutdown(runtime: SubgraphRuntime) -> AsyncIterator[None]:
+    """Close the driver position index when the app stops."""
+    try:
+        yield
+    finally:
+        await close_position_index(runtime)
 
-    The purge stops before the shared lifespan disposes of the database.
+
+@asynccontextmanager
+async def trail_purge_running(runtime: SubgraphRuntime) -> AsyncIterator[None]:
+    """Run the trail purge (kept in ``runtime.extras[TRAIL_PURGE_KEY]``) while the app is up.
+
+    It starts once the database is migrated and stops before the database is disposed of.
     """
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[Any]:
-        async with inner(app) as state:
-            purge = TrailPurge(
-                db=runtime.db,
-                interval=delivery_settings(runtime).trail_purge_interval_seconds,
-                retention=timedelta(hours=runtime.settings.trail_retention_hours),
-            )
-            runtime.extras[TRAIL_PURGE_KEY] = purge
-            await purge.start()
-            try:
-                yield state
-            finally:
-                await purge.stop()
-                runtime.extras.pop(TRAIL_PURGE_KEY, None)
-                await close_position_index(runtime)
-
-    return lifespan
+    purge = TrailPurge(
+        db=runtime.db,
+        interval=delivery_settings(runtime).trail_purge_interval_seconds,
+        retention=timedelta(hours=runtime.settings.trail_retention_hours),
+    )
+    runtime.extras[TRAIL_PURGE_KEY] = purge
+    await purge.start()
+    try:
+        yield
+    finally:
+        await purge.stop()
+        runtime.extras.pop(TRAIL_PURGE_KEY, None)

@@ -24,6 +24,9 @@ from shared.db import UTCDateTime, utcnow
 from shared.outbox import outbox_table
 from shared.settings import get_settings
 
+ACTIVE_DELIVERY_STATUSES = ("ASSIGNED", "PICKED_UP")
+"""The statuses of a delivery its driver carries (given to them, not yet handed over)."""
+
 
 class Base(DeclarativeBase):
     """Own registry and metadata: the tables of the delivery database only (never shared across subgraphs)."""
@@ -57,7 +60,7 @@ class Driver(Base):
     heading: Mapped[float | None] = mapped_column(Float)
     speed: Mapped[float | None] = mapped_column(Float)
     position_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # What users says about the account (users' account events, ``service.apply_account_change``):
+    # What users says about the account (users' account events, ``driver_accounts.apply_account_change``):
     # only an active account with role DRIVER is dispatched or goes on duty; a store change
     # made while the driver carried orders waits in next_store_id until those are done;
     # account_changed_at is when the latest account event applied happened (older ones,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.subgraph import SubgraphRuntime
-from subgraphs.delivery.service import Point, haversine_meters
+from subgraphs.delivery.eta import Point, haversine_meters
 
 log = logging.getLogger(__name__)
 

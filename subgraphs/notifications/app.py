@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from shared.subgraph import SubgraphRuntime, create_subgraph_app
@@ -19,12 +21,17 @@ def create_app(runtime: SubgraphRuntime | None = None) -> FastAPI:
     unsent (``sweeper.UnsentSweeper``).
     """
     runtime = runtime or SubgraphRuntime.create(NAME)
-    app = create_subgraph_app(
+    return create_subgraph_app(
         runtime=runtime,
         schema=schema,
         make_loaders=create_loaders,
         register_consumers=events.register_consumers,
         seed=demo.seed,
+        background=(
+            partial(
+                sweeper.sweeper_running,
+                channels_key=events.CHANNELS_KEY,
+                settings_key=events.RETRY_KEY,
+            ),
+        ),
     )
-    sweeper.attach(app, runtime, channels_key=events.CHANNELS_KEY, settings_key=events.RETRY_KEY)
-    return app

@@ -14,9 +14,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
-
-from fastapi import FastAPI
 
 from shared.db import Database
 from shared.subgraph import SubgraphRuntime
@@ -98,25 +95,24 @@ class UnsentSweeper:
                 )
 
 
-def attach(app: FastAPI, runtime: SubgraphRuntime, *, channels_key: str, settings_key: str) -> None:
-    """Run an :class:`UnsentSweeper` within ``app``'s lifespan: started once the subgraph is
-    up (consumers registered, so channels and settings are in ``runtime.extras``), stopped
-    before it shuts down."""
-    inner = app.router.lifespan_context
+@asynccontextmanager
+async def sweeper_running(
+    runtime: SubgraphRuntime, *, channels_key: str, settings_key: str
+) -> AsyncIterator[None]:
+    """Run an :class:`UnsentSweeper` (kept in ``runtime.extras[SWEEPER_KEY]``) while the app
+    is up: started once the subgraph has started (consumers registered, so channels and
+    settings are in ``runtime.extras``), stopped before it shuts down.
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
-        async with inner(app) as state:
-            sweeper = UnsentSweeper(
-                db=runtime.db,
-                channels=lambda: runtime.extras[channels_key],
-                settings=lambda: runtime.extras[settings_key],
-            )
-            runtime.extras[SWEEPER_KEY] = sweeper
-            await sweeper.start()
-            try:
-                yield state
-            finally:
-                await sweeper.stop()
-
-    app.router.lifespan_context = lifespan
+    Meant for ``create_subgraph_app(background=...)`` with the keys bound.
+    """
+    sweeper = UnsentSweeper(
+        db=runtime.db,
+        channels=lambda: runtime.extras[channels_key],
+        settings=lambda: runtime.extras[settings_key],
+    )
+    runtime.extras[SWEEPER_KEY] = sweeper
+    await sweeper.start()
+    try:
+        yield
+    finally:
+        await sweeper.stop()

@@ -9,6 +9,7 @@ from shared.bus import Event
 from shared.ids import demo_id
 from subgraphs.delivery import service
 from subgraphs.delivery.demo import STORE_LOCATIONS
+from subgraphs.delivery.eta import Point, estimate_eta, haversine_meters
 from tests.conftest import bearer, gql
 
 ANA = demo_id("usr", "driver-ana")
@@ -106,8 +107,8 @@ async def test_placed_delivery_order_gets_a_pending_delivery_with_an_eta(
     await publish(bus, placed("ord_1"))
     tracked = await track(delivery, settings, "ord_1")
     lat, lng = STORE_LOCATIONS[STORE]
-    expected = service.estimate_eta(
-        distance_meters=service.haversine_meters(service.Point(lat, lng), service.Point(**NORTH)),
+    expected = estimate_eta(
+        distance_meters=haversine_meters(Point(lat, lng), Point(**NORTH)),
         queue_length=0,
         prep_minutes=6,
         bake_minutes=7,
@@ -229,10 +230,8 @@ async def test_positions_extend_the_trail_and_recompute_the_eta(
         delivery, POST_POSITION, {"i": halfway}, headers=bearer(settings, ANA, "DRIVER")
     )
     await bus.drain()
-    expected = service.estimate_eta(
-        distance_meters=service.haversine_meters(
-            service.Point(30.2769, -97.7428), service.Point(**NORTH)
-        )
+    expected = estimate_eta(
+        distance_meters=haversine_meters(Point(30.2769, -97.7428), Point(**NORTH))
     )
     eta = {"minMinutes": expected.min_minutes, "maxMinutes": expected.max_minutes}
     assert body["data"]["postDriverPosition"]["deliveries"] == [{"orderId": "ord_1", "eta": eta}]

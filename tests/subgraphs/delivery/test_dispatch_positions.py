@@ -11,8 +11,8 @@ import pytest
 import redis.asyncio as redis
 
 from shared.settings import Settings
+from subgraphs.delivery.eta import Point, haversine_meters
 from subgraphs.delivery.positions import position_index
-from subgraphs.delivery.service import Point, haversine_meters
 from tests.conftest import bearer, gql
 from tests.subgraphs.delivery.conftest import REDIS_URL
 from tests.subgraphs.delivery.test_api import (

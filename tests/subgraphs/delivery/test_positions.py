@@ -9,13 +9,13 @@ import redis.asyncio as redis
 
 from shared.settings import Settings
 from shared.subgraph import SubgraphRuntime
+from subgraphs.delivery.eta import Point, haversine_meters
 from subgraphs.delivery.positions import (
     InMemoryPositionIndex,
     PositionIndex,
     RedisPositionIndex,
     position_index,
 )
-from subgraphs.delivery.service import Point, haversine_meters
 from tests.subgraphs.delivery.conftest import REDIS_URL
 
 STORE = Point(30.2669, -97.7428)

@@ -6,16 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from subgraphs.delivery.service import (
-    AT_STORE_METERS,
-    DriverCandidate,
-    EtaRange,
-    Point,
-    bearing_degrees,
-    choose_driver,
-    estimate_eta,
-    haversine_meters,
-)
+from subgraphs.delivery.dispatch import AT_STORE_METERS, DriverCandidate, choose_driver
+from subgraphs.delivery.eta import EtaRange, Point, bearing_degrees, estimate_eta, haversine_meters
 
 STORE = Point(30.2669, -97.7428)
 NORTH = Point(30.2869, -97.7428)  # ~2.2 km north of the store
