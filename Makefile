@@ -84,7 +84,8 @@ schema-check: $(STAMP) ## Fail on a breaking schema change not announced in sche
 
 # Live tracking (docs/benchmarks.md "Live tracking"): N driverPosition subscribers over
 # graphql-transport-ws on M orders while the drivers post positions at a steady rate.
-LIVE_ARGS ?=
+# Default: the issue's target shape (10,000 subscribers, 20 orders, the router's two workers).
+LIVE_ARGS ?= --subscribers 10000 --streams 20 --duration 20 --router-workers 2
 .PHONY: bench-live
-bench-live: $(STAMP) ## Subscribers on driverPosition: msg/s, p50/p99 post→client, memory (LIVE_ARGS="--subscribers 2000")
+bench-live: $(STAMP) ## Subscribers on driverPosition: msg/s, p50/p99 post→client, memory (LIVE_ARGS="--subscribers 2000 --streams 1")
 	$(PY) -m bench.live $(LIVE_ARGS)
