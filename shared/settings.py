@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="", description="Redis for the event bus; empty: in-process")
     bus_namespace: str = Field(default="pizza", description="Prefix of the bus's Redis keys")
+    bus_claim_idle_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Redis Streams: an event left unacknowledged this long (a failed handler, a "
+        "dead replica) is delivered again; keep it above the slowest handler (gateway timeouts)",
+    )
     jwt_private_keys: str = Field(
         default="",
         repr=False,

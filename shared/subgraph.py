@@ -86,7 +86,11 @@ class SubgraphRuntime:
         owns_bus = False
         if bus is None:
             if settings.redis_url:
-                bus = RedisStreamsBus(settings.redis_url, namespace=settings.bus_namespace)
+                bus = RedisStreamsBus(
+                    settings.redis_url,
+                    namespace=settings.bus_namespace,
+                    claim_idle_ms=int(settings.bus_claim_idle_seconds * 1000),
+                )
                 owns_bus = True
             else:
                 bus = embedded_bus()

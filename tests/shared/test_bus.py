@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -334,3 +335,18 @@ async def test_redis_streams_recreate_groups_lost_in_a_redis_restart() -> None:
         await bus.stop()
         await client.aclose()
         await cleanup(namespace)
+
+
+async def test_the_claim_idle_time_comes_from_the_settings(tmp_path: Path) -> None:
+    from shared.settings import Settings
+    from shared.subgraph import SubgraphRuntime
+
+    settings = Settings(
+        data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0", bus_claim_idle_seconds=2.5
+    )
+    runtime = SubgraphRuntime.create("delivery", settings=settings)
+    try:
+        assert isinstance(runtime.bus, RedisStreamsBus)
+        assert runtime.bus.claim_idle_ms == 2500
+    finally:
+        await runtime.db.dispose()
