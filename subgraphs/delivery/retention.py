@@ -9,33 +9,26 @@ idempotent, so replicas racing each other only repeat an empty statement.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from shared.db import Database
+from shared.periodic import PeriodicTask
 from subgraphs.delivery.models import purge_finished_trails
 
 log = logging.getLogger(__name__)
 
 
-class TrailPurge:
+class TrailPurge(PeriodicTask):
     """Runs :func:`purge_finished_trails` every ``interval`` seconds until stopped."""
 
+    name = "delivery-trail-purge"
+
     def __init__(self, *, db: Database, interval: float, retention: timedelta) -> None:
+        super().__init__(every=lambda: self.interval, stop_timeout=10.0)
         self.db = db
         self.interval = interval
         self.retention = retention
-        self.runs = 0
-        """Purges attempted since start (tests and diagnostics)."""
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the background task is alive."""
-        return self._task is not None and not self._task.done()
 
     async def purge_once(self) -> int:
         """Delete the expired trails now and commit; returns how many points went."""
@@ -46,32 +39,5 @@ class TrailPurge:
             log.info("purged %d trail points of finished deliveries", deleted)
         return deleted
 
-    async def start(self) -> None:
-        """Start purging in the background (first purge right away)."""
-        if not self.running:
-            self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name="delivery-trail-purge")
-
-    async def stop(self) -> None:
-        """Stop after the purge in hand (if any); waits for the task to end."""
-        if self._task is None:
-            return
-        self._stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
-        except TimeoutError:  # a database that does not answer: give up the purge
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            self.runs += 1
-            try:
-                await self.purge_once()
-            except Exception as error:  # database down: try again next interval
-                log.warning("trail purge failed (%r); retrying in %.0fs", error, self.interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
+    async def run_once(self) -> None:
+        await self.purge_once()

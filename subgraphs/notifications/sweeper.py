@@ -9,13 +9,12 @@ stays PENDING and is taken over after its lease, like any crash).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from shared.db import Database
+from shared.periodic import PeriodicTask
 from shared.subgraph import SubgraphRuntime
 from subgraphs.notifications import sending
 from subgraphs.notifications.channels import Channel
@@ -26,8 +25,10 @@ SWEEPER_KEY = "notification_sweeper"
 """Where the running sweeper is kept in ``runtime.extras``."""
 
 
-class UnsentSweeper:
+class UnsentSweeper(PeriodicTask):
     """Periodically claims and sends PENDING notifications whose lease expired."""
+
+    name = "notifications-sweeper"
 
     def __init__(
         self,
@@ -37,22 +38,18 @@ class UnsentSweeper:
         settings: Callable[[], sending.RetrySettings],
         stop_timeout: float = 5.0,
     ) -> None:
+        # A send cut short by the stop timeout stays PENDING: its claim simply expires.
+        super().__init__(
+            every=lambda: self.settings().sweep_interval_seconds, stop_timeout=stop_timeout
+        )
         self.db = db
         self.channels = channels
         self.settings = settings
-        self.stop_timeout = stop_timeout
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the sweeping task is alive."""
-        return self._task is not None and not self._task.done()
 
     async def sweep_once(self) -> int:
         """Send every notification whose lease expired now; returns how many were attempted."""
         total = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             settings = self.settings()
             attempted = await sending.resend_unsent(
                 db=self.db, channels=self.channels(), settings=settings
@@ -62,37 +59,9 @@ class UnsentSweeper:
                 break
         return total
 
-    async def start(self) -> None:
-        """Start sweeping in the background."""
-        if not self.running:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._run(), name="notifications-sweeper")
-
-    async def stop(self) -> None:
-        """Stop after the batch in hand (cancelled after ``stop_timeout``)."""
-        if self._task is None:
-            return
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=self.stop_timeout)
-        except TimeoutError:  # a provider that does not answer: its claim simply expires
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                if sent := await self.sweep_once():
-                    log.info("notifications sweeper attempted %d unsent notifications", sent)
-            except Exception as exc:  # database down: the rows wait for the next sweep
-                log.warning("notifications sweeper failed (%r); retrying", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.settings().sweep_interval_seconds
-                )
+    async def run_once(self) -> None:
+        if sent := await self.sweep_once():
+            log.info("notifications sweeper attempted %d unsent notifications", sent)
 
 
 @asynccontextmanager
