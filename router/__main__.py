@@ -17,6 +17,7 @@ from pathlib import Path
 
 from router.config import RouterConfig
 from router.edge.config import HELP as EDGE_HELP
+from router.subscriptions.options import HELP as SUBSCRIPTION_HELP
 
 _EPILOG = """\
 router.yaml (Apollo Router names):
@@ -45,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m router",
         description="A Python Apollo Federation 2 router.",
-        epilog=_EPILOG + "\n" + EDGE_HELP,
+        epilog=_EPILOG + "\n" + EDGE_HELP + "\n" + SUBSCRIPTION_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command")

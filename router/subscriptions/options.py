@@ -1,26 +1,25 @@
-"""Limits and timings of subscriptions (router.yaml ``subscription:``, or ``create_app``).
-
-router.yaml, with Apollo Router's names where it has the same setting::
-
-    subscription:
-      enable_deduplication: true     # identical subscriptions share one subgraph subscription
-      queue_capacity: 32             # events kept per slow client (the oldest dropped)
-      max_opened_subscriptions: 20000  # in this router process; more are refused
-      # ours:
-      heartbeat_interval: 5s         # multipart
-      ping_interval: 15s             # graphql-transport-ws
-      max_operations_per_connection: 100
-      init_timeout: 10s
-      resubscribe_give_up: 60s
-      replay_latest: [Subscription.orderUpdated]  # state streams: a client joining a shared
-                                                  # subscription gets its latest event at once
-"""
+"""Limits and timings of subscriptions: router.yaml ``subscription:`` (``HELP`` below, also in
+``python -m router --help``), Apollo Router's names where it has the same setting."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+HELP = """\
+Subscriptions (router.yaml; docs/adr/0009-subscriptions.md):
+  subscription:
+    enable_deduplication: true    # identical subscriptions share one subgraph subscription
+    queue_capacity: 32            # events kept per slow client (the oldest dropped)
+    max_opened_subscriptions: 20000   # per process; more are refused (SUBSCRIPTION_LIMIT)
+    heartbeat_interval: 5s        # ours: multipart heartbeat
+    ping_interval: 15s            # ours: graphql-transport-ws ping
+    max_operations_per_connection: 100
+    init_timeout: 10s
+    resubscribe_give_up: 60s
+    replay_latest: [Subscription.orderUpdated]  # ours: state streams replayed to joiners
+"""
 
 
 @dataclass(slots=True)

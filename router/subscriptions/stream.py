@@ -21,7 +21,6 @@ caller's token expires.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
@@ -39,8 +38,6 @@ from router.subscriptions.options import SubscriptionOptions
 if TYPE_CHECKING:
     from router.gateway import Gateway, PlannedOperation
     from router.operation import PreparedOperation
-
-log = logging.getLogger("router.subscriptions")
 
 TOKEN_EXPIRED = "The access token expired; subscribe again with a fresh token."
 

@@ -147,3 +147,15 @@ async def test_a_closed_writer_sends_nothing_more() -> None:
     writer.close()
     outgoing.control("pong")
     assert socket.frames == []
+
+
+def test_the_help_shows_a_valid_subscription_section() -> None:
+    import yaml
+
+    from router.subscriptions.options import HELP
+
+    section = yaml.safe_load(HELP.split("\n", 1)[1])
+    options = RouterConfig.from_mapping(section).subscription
+    assert options.max_opened_subscriptions == 20000
+    assert options.ping_interval_seconds == 15.0
+    assert options.replay_latest == frozenset({"Subscription.orderUpdated"})
