@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import PeakRSS, Service, port_open, tree_rss_bytes, wait_until
+from bench.load import PeakRSS, Service, port_open, process_tree, tree_rss_bytes, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROUTER_PORT = 4500  # subgraphs on the next eight ports
@@ -200,24 +200,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _descendants(roots: list[int]) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, stack = [], list(roots)
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack.extend(children.get(pid, ()))
-    return found
-
-
 def _tree_cpu_seconds(roots: list[int]) -> float:
     """CPU time of ``roots`` and their live descendants (uvicorn workers)."""
     total = 0.0
-    for pid in _descendants(roots):
+    for pid in process_tree(roots):
         with contextlib.suppress(OSError):
             total += _cpu_seconds(pid)
     return total

@@ -240,13 +240,21 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of ``root`` and all its descendants (Linux /proc)."""
+def process_tree(roots: list[int]) -> list[int]:
+    """``roots`` and all their live descendants (Linux /proc)."""
     tree = _children()
-    total, stack = 0, [root]
+    found, stack = [], list(roots)
     while stack:
         pid = stack.pop()
+        found.append(pid)
         stack.extend(tree.get(pid, ()))
+    return found
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants (Linux /proc)."""
+    total = 0
+    for pid in process_tree([root]):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

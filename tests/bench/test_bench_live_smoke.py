@@ -21,3 +21,25 @@ def test_every_subscriber_receives_positions() -> None:
     assert result["subscribed"] == 6
     assert result["subscribers_without_messages"] == 0
     assert result["delivered_messages"] > 0
+
+
+def test_subscribers_through_a_separate_router_with_workers_and_created_drivers() -> None:
+    args = live.parse_args(
+        [
+            "--subscribers",
+            "6",
+            "--streams",
+            "5",
+            "--duration",
+            "3",
+            "--port",
+            "4580",
+            "--router-workers",
+            "2",
+        ]
+    )
+    result = live.run(args)
+    assert result["failed"] == 0, result["client_errors"]
+    assert result["settings"]["drivers"] == 3  # Ana, Ben and one the admin created
+    assert result["subscribers_without_messages"] == 0
+    assert result["delivered_messages"] == result["expected_messages"] > 0
